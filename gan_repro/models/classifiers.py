@@ -1,0 +1,57 @@
+"""Pretrained-classifier and encoder networks of the SCoGAN thesis (Appendix B, spec 1.6-1.7).
+
+Table B.1's MaxPool row (shape 64x64x64, stride 1) cannot be right; the authors' code
+(spec 10.8) is the Keras MNIST-CNN: two *valid* 3x3 convs, a 2x2 max-pool with stride 2, then
+flatten. That is what is built here.
+"""
+
+from __future__ import annotations
+
+import keras
+
+
+def digit_classifier_b1(
+    input_shape: tuple[int, int, int] = (32, 32, 3),
+    classes: int = 10,
+    output_activation: str = "softmax",
+    name: str = "digit_classifier_b1",
+) -> keras.Model:
+    """Table B.1: Conv(32,3)+LReLU(0.3), Conv(64,3)+LReLU(0.3), MaxPool(2), Dropout(.25),
+    FC(128)+LReLU(0.3), Dropout(.5), FC(classes)+softmax. Inputs in [-1, 1].
+
+    Table B.2 (CelebA) is the same net at 128x128x3 with 13 sigmoid outputs:
+    ``digit_classifier_b1((128, 128, 3), 13, "sigmoid")``.
+    """
+    x = keras.Input(input_shape, name="image")
+    h = keras.layers.Conv2D(32, 3)(x)
+    h = keras.layers.LeakyReLU(0.3)(h)
+    h = keras.layers.Conv2D(64, 3)(h)
+    h = keras.layers.LeakyReLU(0.3)(h)
+    h = keras.layers.MaxPooling2D(2)(h)
+    h = keras.layers.Dropout(0.25)(h)
+    h = keras.layers.Flatten()(h)
+    h = keras.layers.Dense(128)(h)
+    h = keras.layers.LeakyReLU(0.3)(h)
+    h = keras.layers.Dropout(0.5)(h)
+    y = keras.layers.Dense(classes, activation=output_activation, dtype="float32")(h)
+    return keras.Model(x, y, name=name)
+
+
+def cc_encoder_32(
+    input_shape: tuple[int, int, int] = (32, 32, 3),
+    noise_dim: int = 100,
+    name: str = "cc_encoder_32",
+) -> keras.Model:
+    """Encoder F of the latent cycle consistency (Sec 4.3, L944). The thesis gives no
+    architecture; this is the authors' ``Nets.encoder`` (spec 10.4): Conv(64,3,1), Conv(128,3,2),
+    Conv(128,3,2), Conv(256,3,2), each 'same' + LeakyReLU(0.2), Flatten, Dropout(0.4),
+    FC(noise_dim) linear."""
+    x = keras.Input(input_shape, name="image")
+    h = x
+    for filters, stride in ((64, 1), (128, 2), (128, 2), (256, 2)):
+        h = keras.layers.Conv2D(filters, 3, strides=stride, padding="same")(h)
+        h = keras.layers.LeakyReLU(0.2)(h)
+    h = keras.layers.Flatten()(h)
+    h = keras.layers.Dropout(0.4)(h)
+    z = keras.layers.Dense(noise_dim, dtype="float32")(h)
+    return keras.Model(x, z, name=name)
