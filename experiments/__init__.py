@@ -1,0 +1,1 @@
+"""One script per thesis experiment; run ``python -m experiments.<family>.<name> --help``."""

@@ -1,0 +1,100 @@
+"""``gan-repro``: the suite's command line.
+
+    gan-repro models [--json]              every builder: source, output shapes, parameters
+    gan-repro train EXPERIMENT [ARGS...]   run an experiment script (``--help`` for its options)
+    gan-repro data DATASET [--split S] [--data-dir D] [--source S]   load and describe a dataset
+    gan-repro bench [--device gpu] ...     training-step benchmark (eager / tf.function / XLA)
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from gan_repro.errors import GanReproError, check_choice  # noqa: E402
+
+#: Experiment names -> their module in the repository's ``experiments/`` package.
+EXPERIMENTS = {"scogan-mnist2svhn": "experiments.scogan.mnist2svhn"}
+
+
+def import_experiment(name: str):
+    """Import an experiment module; the ``experiments/`` package sits beside ``gan_repro/``."""
+    check_choice("experiment", name, EXPERIMENTS)
+    root = str(Path(__file__).resolve().parents[1])
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    return importlib.import_module(EXPERIMENTS[name])
+
+
+def cmd_models(args) -> None:
+    from gan_repro.models.registry import REGISTRY, describe
+
+    rows = [describe(e) for e in REGISTRY]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return
+    for r in rows:
+        print(f"{r['name']}  ({r['source']})")
+        for i, outs in enumerate(r["outputs"], start=1):
+            shapes = ", ".join("x".join(str(d) for d in s[1:]) for s in outs)
+            label = f"model {i}" if len(r["outputs"]) > 1 else "outputs"
+            print(f"    {label}: {shapes}   params {r['per_model_params'][i - 1]:,}")
+        print(f"    total {r['total_params']:,}   trainable {r['trainable_params']:,}")
+
+
+def cmd_data(args) -> None:
+    import numpy as np
+
+    from gan_repro.data import load_mnist, load_svhn, load_usps
+
+    loaders = {"mnist": load_mnist, "svhn": load_svhn, "usps": load_usps}
+    check_choice("dataset", args.dataset, loaders)
+    d = loaders[args.dataset](args.split, args.data_dir, args.source)
+    counts = np.bincount(d.labels, minlength=10)
+    print(f"{d.name} {args.split}: {len(d.images)} images {d.images.shape[1:]} {d.images.dtype}")
+    print(f"  from: {d.provenance}")
+    print("  per class: " + " ".join(f"{i}:{c}" for i, c in enumerate(counts)))
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = argparse.ArgumentParser(prog="gan-repro", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    m = sub.add_parser("models", help="list every builder with its parameter counts")
+    m.add_argument("--json", action="store_true")
+    t = sub.add_parser("train", help="run an experiment", add_help=False)
+    t.add_argument("experiment", help=f"one of {sorted(EXPERIMENTS)}")
+    d = sub.add_parser("data", help="load a dataset and print its size and class counts")
+    d.add_argument("dataset", help="mnist | svhn | usps")
+    d.add_argument("--split", default="train")
+    d.add_argument("--data-dir", default=None)
+    d.add_argument("--source", default="auto", help="auto | local | tfds | bundled")
+    sub.add_parser("bench", help="training-step benchmark", add_help=False)
+    args, rest = parser.parse_known_args(argv)
+    if rest and args.command in ("models", "data"):
+        parser.error(f"unrecognised arguments: {' '.join(rest)}")
+    try:
+        if args.command == "models":
+            cmd_models(args)
+        elif args.command == "train":
+            import_experiment(args.experiment).main(rest)
+        elif args.command == "data":
+            cmd_data(args)
+        elif args.command == "bench":
+            from gan_repro.bench import main as bench_main
+
+            bench_main(rest)
+    except GanReproError as e:
+        print(f"gan-repro: error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

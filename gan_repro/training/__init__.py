@@ -1,0 +1,7 @@
+"""The GradientTape trainer core, the family step functions, checkpoints and logging."""
+
+from gan_repro.training.coupled import CoupledConfig, CoupledGAN
+from gan_repro.training.family import Family, GradientRouter
+from gan_repro.training.trainer import Trainer, TrainerOptions
+
+__all__ = ["CoupledConfig", "CoupledGAN", "Family", "GradientRouter", "Trainer", "TrainerOptions"]

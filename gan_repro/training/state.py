@@ -1,0 +1,57 @@
+"""Checkpointed run state: models, optimizer slots, step and the Keras RNG states.
+
+Data position and noise are not stored separately: every random draw of a training step
+(real-batch indices, z, the gradient-penalty mix) is a pure function of ``(seed, step)``
+(``gan_repro.data.pipeline``), so the step counter *is* the data position. The only stateful
+randomness left, dropout, lives in Keras ``SeedGenerator`` variables, which are model variables
+and so are saved with the model. TensorFlow writes each checkpoint to temporary files and
+renames them, and the ``checkpoint`` index file is replaced atomically: a run killed mid-save
+keeps its previous checkpoint.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import tensorflow as tf
+
+
+def _tf_variables(variables):
+    """The backing ``tf.Variable`` of each Keras variable, in the model's (deterministic) order.
+
+    Checkpointing the list, not the Keras object graph, keeps the names independent of Keras'
+    global layer-name counters and includes the dropout ``SeedGenerator`` states, which the
+    object graph leaves out.
+    """
+    return [getattr(v, "value", v) for v in variables]
+
+
+class RunState:
+    """Everything that must survive a restart, behind one ``tf.train.CheckpointManager``."""
+
+    def __init__(self, directory: Path, models: dict, optimizers: dict, keep: int = 3):
+        self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+        objects = {"step": self.step}
+        for name, model in models.items():
+            objects[f"model_{name}"] = _tf_variables(model.variables)
+        for name, opt in optimizers.items():
+            objects[f"optimizer_{name}"] = _tf_variables(opt.variables)
+        self.checkpoint = tf.train.Checkpoint(**objects)
+        self.manager = tf.train.CheckpointManager(
+            self.checkpoint, str(directory), max_to_keep=keep, checkpoint_name="ckpt"
+        )
+
+    @property
+    def latest(self) -> str | None:
+        return self.manager.latest_checkpoint
+
+    def restore_latest(self) -> int:
+        """Restore the newest checkpoint if there is one; return the step it holds (0 if none)."""
+        if self.latest is None:
+            return 0
+        self.checkpoint.restore(self.latest).assert_existing_objects_matched()
+        return int(self.step.numpy())
+
+    def save(self, step: int) -> str:
+        self.step.assign(step)
+        return self.manager.save(checkpoint_number=step)

@@ -1,0 +1,72 @@
+"""Multi-panel figures in the thesis layouts and loss curves, from run folders' files."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
+
+
+def panel_figure(panels: list[tuple[str, Path]], title: str, out: str | Path) -> Path:
+    """Side-by-side panels "(a) caption", "(b) caption" like the thesis's Figs 5.4/5.5/7.2.
+
+    ``panels`` is a list of (caption, image path); missing images are drawn as an empty panel
+    that says which run is missing, so a partial reproduction still shows what it has.
+    """
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.4 * len(panels), 3.8), squeeze=False)
+    for i, (ax, (caption, path)) in enumerate(zip(axes[0], panels, strict=True)):
+        ax.axis("off")
+        letter = chr(ord("a") + i)
+        if Path(path).exists():
+            ax.imshow(np.asarray(Image.open(path)), interpolation="nearest")
+        else:
+            ax.text(0.5, 0.5, f"not run:\n{Path(path).parent.name}", ha="center", va="center")
+        ax.set_title(f"({letter}) {caption}", fontsize=10)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=150)
+    plt.close(fig)
+    return out
+
+
+def read_history(path: str | Path) -> dict[str, np.ndarray]:
+    with Path(path).open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        return {}
+    return {k: np.array([float(r[k]) for r in rows]) for k in rows[0]}
+
+
+def loss_curves(history_csv: str | Path, out: str | Path, title: str = "") -> Path:
+    """Discriminator and generator losses against the step, one panel each (cf. Fig 4.3's
+    D-loss plots); regulariser terms, when present, in a third panel on a log scale."""
+    h = read_history(history_csv)
+    groups = {
+        "critic / discriminator": [k for k in h if k.startswith(("d1", "d2", "gp"))],
+        "generator": [k for k in h if k in ("g1", "g2", "adv1", "adv2")],
+        "regularisers": [k for k in h if k in ("fr", "sl", "cc", "pl_content", "pl_style1", "pl_style2")],
+    }
+    groups = {k: v for k, v in groups.items() if v}
+    fig, axes = plt.subplots(1, len(groups), figsize=(4.5 * len(groups), 3.2), squeeze=False)
+    for ax, (name, keys) in zip(axes[0], groups.items(), strict=True):
+        for k in keys:
+            ax.plot(h["step"], h[k], label=k, lw=1)
+        if name == "regularisers" and all((h[k] > 0).all() for k in keys):
+            ax.set_yscale("log")
+        ax.set_title(name, fontsize=10)
+        ax.set_xlabel("iteration")
+        ax.legend(fontsize=7)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    out = Path(out)
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
+    return out
