@@ -34,7 +34,10 @@ def _family(variant_kwargs: dict, batch_size: int, seed: int = 0) -> CoupledGAN:
 
 
 def run_bench(
-    device: str = "cpu", batch_size: int = 128, steps: int = 3, variant: str = "SLFR",
+    device: str = "cpu",
+    batch_size: int = 128,
+    steps: int = 3,
+    variant: str = "SLFR",
     modes=("eager", "function", "xla"),
 ) -> list[dict]:
     """Seconds per training step in each mode; returns table rows."""
@@ -95,8 +98,11 @@ def main(argv=None) -> str:
     args = p.parse_args(argv)
     rows = run_bench(args.device, args.batch, args.steps, args.variant, args.modes.split(","))
     gpus = tf.config.list_physical_devices("GPU")
-    where = "GPU " + tf.config.experimental.get_device_details(gpus[0]).get("device_name", "") \
-        if args.device == "gpu" and gpus else f"CPU ({_cpu_count()} cores)"
+    where = (
+        "GPU " + tf.config.experimental.get_device_details(gpus[0]).get("device_name", "")
+        if args.device == "gpu" and gpus
+        else f"CPU ({_cpu_count()} cores)"
+    )
     table = format_table(
         rows,
         f"SCoGAN-{args.variant} training step (5 critic iterations + generator step), "

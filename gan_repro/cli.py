@@ -1,9 +1,9 @@
 """``gan-repro``: the suite's command line.
 
-    gan-repro models [--json]              every builder: source, output shapes, parameters
-    gan-repro train EXPERIMENT [ARGS...]   run an experiment script (``--help`` for its options)
-    gan-repro data DATASET [--split S] [--data-dir D] [--source S]   load and describe a dataset
-    gan-repro bench [--device gpu] ...     training-step benchmark (eager / tf.function / XLA)
+gan-repro models [--json]              every builder: source, output shapes, parameters
+gan-repro train EXPERIMENT [ARGS...]   run an experiment script (``--help`` for its options)
+gan-repro data DATASET [--split S] [--data-dir D] [--source S]   load and describe a dataset
+gan-repro bench [--device gpu] ...     training-step benchmark (eager / tf.function / XLA)
 """
 
 from __future__ import annotations

@@ -31,8 +31,11 @@ def coupled(config, seed=3):
     keras.utils.set_random_seed(seed)  # the frozen classifier is not checkpointed: build it alike
     classifier = digit_classifier_b1() if config.sl_weight > 0 else None
     return CoupledGAN(
-        config, digits(seed=seed), rng.integers(0, 256, (64, 32, 32, 3), np.uint8),
-        seed=seed, classifier=classifier,
+        config,
+        digits(seed=seed),
+        rng.integers(0, 256, (64, 32, 32, 3), np.uint8),
+        seed=seed,
+        classifier=classifier,
     )
 
 
@@ -81,7 +84,7 @@ class Drifting(Family):
             w = model(batch)[0, 0]
             loss = -w
         grads = tape.gradient(loss, model.trainable_variables)
-        self.optimizers["m"].apply_gradients(zip(grads, model.trainable_variables))
+        self.optimizers["m"].apply_gradients(zip(grads, model.trainable_variables, strict=True))
         return {"log_gap": tf.math.log(2.0 - model(batch)[0, 0])}
 
     def save_samples(self, path, step):
@@ -123,7 +126,8 @@ def test_two_replicas_train_exactly_like_one(tmp_path):
         import json, os
         import numpy as np, tensorflow as tf
         cpu = tf.config.list_physical_devices("CPU")[0]
-        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+        two = [tf.config.LogicalDeviceConfiguration()] * 2
+        tf.config.set_logical_device_configuration(cpu, two)
         sys_path = {str(__file__)!r}
         import importlib.util
         spec = importlib.util.spec_from_file_location("tt", sys_path)
@@ -139,7 +143,9 @@ def test_two_replicas_train_exactly_like_one(tmp_path):
         print("JSON" + json.dumps(out))
         """
     )
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=600
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = json.loads(proc.stdout.split("JSON", 1)[1])
     assert len(out["one"]) == len(out["two"]) == 3
@@ -151,9 +157,16 @@ def test_two_replicas_train_exactly_like_one(tmp_path):
 def test_a_short_run_on_real_mnist_learns(tmp_path, shared_data):
     from gan_repro.data import load_mnist, mnist_to_rgb32
 
-    mnist = mnist_to_rgb32(load_mnist("test", data_dir=shared_data / "mnist", source="local").images)
-    config = CoupledConfig(batch_size=8, n_critic=1, loss="ns", shared_generator_layers=4,
-                           shared_discriminator_layers=3)
+    mnist = mnist_to_rgb32(
+        load_mnist("test", data_dir=shared_data / "mnist", source="local").images
+    )
+    config = CoupledConfig(
+        batch_size=8,
+        n_critic=1,
+        loss="ns",
+        shared_generator_layers=4,
+        shared_discriminator_layers=3,
+    )
     family = CoupledGAN(config, mnist[:2000], mnist[2000:4000], seed=1)
     trainer = Trainer(family, tmp_path, options(16, checkpoint_every=16, sample_every=16))
     data_mean = mnist[:2000].astype(np.float32).mean() / 127.5 - 1.0

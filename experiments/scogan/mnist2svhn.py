@@ -68,7 +68,11 @@ FIGURES = (
     ("fig5_4.png", "Fig 5.4: MNIST2SVHN", [("SCoGAN-SLFR", "SLFR"), ("SCoGAN-SLCC", "SLCC")]),
     ("fig5_5.png", "Fig 5.5: MNIST2SVHN", [("SCoGAN-FRCC", "FRCC"), ("SCoGAN-PL", "PL")]),
     ("fig7_2.png", "Fig 7.2: MNIST2SVHN", [("SCoGAN-SL, alpha_SL=10", "SL")]),
-    ("all_variants.png", "MNIST2SVHN, every Table 5.2/7.1 column", [(v, v) for v in VARIANTS]),
+    (
+        "all_variants.png",
+        "MNIST2SVHN, every Table 5.2/7.1 column",
+        [(f"SCoGAN-{v}" if v != "CoGAN" else v, v) for v in VARIANTS],
+    ),
 )
 
 
@@ -88,7 +92,7 @@ SCALES = {
     # the thesis's scale: 25k iterations of batch 128 on the full datasets (L1048, L1069)
     "paper": Scale(25_000, 128, 10, 1000, 1000, 1000, 10, True),
     # the same code on the bundled MNIST sample and an SVHN stand-in, seconds on a CPU
-    "smoke": Scale(12, 16, 1, 40, 6, 6, 1, False),
+    "smoke": Scale(6, 8, 1, 20, 6, 3, 1, False),
 }
 
 
@@ -232,25 +236,34 @@ def make_figures(out: Path) -> list[Path]:
                 [(caption, out / v / "grid.png") for caption, v in panels],
                 title,
                 out / "figures" / filename,
+                columns=4,
             )
         )
     return made
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(prog="python -m experiments.scogan.mnist2svhn", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(
+        prog="python -m experiments.scogan.mnist2svhn", description=__doc__.split("\n\n")[0]
+    )
     p.add_argument("--scale", default="paper", help=f"one of {sorted(SCALES)}")
     p.add_argument("--variants", default="all", help=f"'all' or a comma list of {list(VARIANTS)}")
     p.add_argument("--out", default="runs", type=Path, help="results root (default: runs/)")
-    p.add_argument("--data-dir", default=None, help="local dataset files (else GAN_REPRO_DATA / TFDS)")
+    p.add_argument(
+        "--data-dir", default=None, help="local dataset files (else GAN_REPRO_DATA / TFDS)"
+    )
     p.add_argument("--classifier", default=None, help="a saved Table B.1 classifier (.keras)")
     p.add_argument("--vgg-weights", default="auto", help="auto | imagenet | random | PATH.h5")
     p.add_argument("--steps", type=int, default=None, help="override the scale's iterations")
     p.add_argument("--seed", type=int, default=2020)
     p.add_argument("--jit", action="store_true", help="compile the step with XLA")
     p.add_argument("--precision", default="float32", help=f"one of {PRECISIONS}")
-    p.add_argument("--shared-generator-layers", type=int, default=None,
-                   help="SCoGAN variants only: share the first N generator blocks (code: 1)")
+    p.add_argument(
+        "--shared-generator-layers",
+        type=int,
+        default=None,
+        help="SCoGAN variants only: share the first N generator blocks (code: 1)",
+    )
     p.add_argument("--no-progress", action="store_true")
     args = p.parse_args(argv)
     check_choice("scale", args.scale, SCALES)

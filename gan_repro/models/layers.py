@@ -27,7 +27,7 @@ def kernel_initializer(name: str) -> keras.initializers.Initializer:
 
 
 def prelu(name: str | None = None, conv: bool = True) -> keras.layers.PReLU:
-    """Caffe-style PReLU: per-channel slopes (shared over H, W for conv maps), initial slope 0.25."""
+    """Caffe-style PReLU: per-channel slopes (shared over H, W for conv maps), initial 0.25."""
     return keras.layers.PReLU(
         alpha_initializer=keras.initializers.Constant(0.25),
         shared_axes=[1, 2] if conv else None,
@@ -35,7 +35,9 @@ def prelu(name: str | None = None, conv: bool = True) -> keras.layers.PReLU:
     )
 
 
-def batch_norm(name: str | None = None, synchronized: bool = True) -> keras.layers.BatchNormalization:
+def batch_norm(
+    name: str | None = None, synchronized: bool = True
+) -> keras.layers.BatchNormalization:
     """Batch norm before the activation (Table 3.1 note). ``synchronized`` makes the batch
     statistics global under a multi-replica ``tf.distribute`` strategy, so that N devices train
     exactly like one; on one device it is the ordinary layer."""

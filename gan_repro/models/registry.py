@@ -51,7 +51,9 @@ REGISTRY: tuple[ModelEntry, ...] = (
         {"shared_layers": 0},
     ),
     ModelEntry(
-        "digit_classifier_b1", "SCoGAN thesis Table B.1 (code layout, spec 10.8)", digit_classifier_b1
+        "digit_classifier_b1",
+        "SCoGAN thesis Table B.1 (code layout, spec 10.8)",
+        digit_classifier_b1,
     ),
     ModelEntry("cc_encoder_32", "SCoGAN authors' Nets.encoder (spec 10.4)", cc_encoder_32),
 )

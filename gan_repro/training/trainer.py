@@ -86,12 +86,9 @@ class Trainer:
             replicas = self.strategy.num_replicas_in_sync
 
             def distributed(batch):
-                per_replica = self.strategy.run(
-                    self.family.train_step, args=(batch, replicas)
-                )
+                per_replica = self.strategy.run(self.family.train_step, args=(batch, replicas))
                 return {
-                    k: self.strategy.reduce("MEAN", v, axis=None)
-                    for k, v in per_replica.items()
+                    k: self.strategy.reduce("MEAN", v, axis=None) for k, v in per_replica.items()
                 }
 
             self._step_fn = tf.function(distributed, jit_compile=self.options.jit_compile)
@@ -107,8 +104,12 @@ class Trainer:
         data = self.strategy.experimental_distribute_dataset(self.family.dataset(start))
         step_fn = self._compiled_step()
         bar = tqdm(
-            total=opts.steps, initial=start, disable=not opts.progress, unit="step",
-            dynamic_ncols=True, desc=self.run_dir.name,
+            total=opts.steps,
+            initial=start,
+            disable=not opts.progress,
+            unit="step",
+            dynamic_ncols=True,
+            desc=self.run_dir.name,
         )
         step = start
         interrupt = _DeferredInterrupt()

@@ -13,14 +13,21 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
 
-def panel_figure(panels: list[tuple[str, Path]], title: str, out: str | Path) -> Path:
+def panel_figure(
+    panels: list[tuple[str, Path]], title: str, out: str | Path, columns: int = 4
+) -> Path:
     """Side-by-side panels "(a) caption", "(b) caption" like the thesis's Figs 5.4/5.5/7.2.
 
-    ``panels`` is a list of (caption, image path); missing images are drawn as an empty panel
-    that says which run is missing, so a partial reproduction still shows what it has.
+    ``panels`` is a list of (caption, image path), laid out ``columns`` to a row; missing
+    images are drawn as an empty panel that says which run is missing, so a partial
+    reproduction still shows what it has.
     """
-    fig, axes = plt.subplots(1, len(panels), figsize=(3.4 * len(panels), 3.8), squeeze=False)
-    for i, (ax, (caption, path)) in enumerate(zip(axes[0], panels, strict=True)):
+    cols = min(columns, len(panels))
+    rows = -(-len(panels) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.4 * cols, 3.6 * rows), squeeze=False)
+    for ax in axes.flat[len(panels) :]:
+        ax.axis("off")
+    for i, (ax, (caption, path)) in enumerate(zip(axes.flat, panels, strict=False)):
         ax.axis("off")
         letter = chr(ord("a") + i)
         if Path(path).exists():
@@ -52,7 +59,9 @@ def loss_curves(history_csv: str | Path, out: str | Path, title: str = "") -> Pa
     groups = {
         "critic / discriminator": [k for k in h if k.startswith(("d1", "d2", "gp"))],
         "generator": [k for k in h if k in ("g1", "g2", "adv1", "adv2")],
-        "regularisers": [k for k in h if k in ("fr", "sl", "cc", "pl_content", "pl_style1", "pl_style2")],
+        "regularisers": [
+            k for k in h if k in ("fr", "sl", "cc", "pl_content", "pl_style1", "pl_style2")
+        ],
     }
     groups = {k: v for k, v in groups.items() if v}
     fig, axes = plt.subplots(1, len(groups), figsize=(4.5 * len(groups), 3.2), squeeze=False)
