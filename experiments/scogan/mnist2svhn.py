@@ -47,6 +47,7 @@ from gan_repro.training.classifier import (
     train_digit_classifier,
 )
 from gan_repro.training.coupled import CoupledConfig, CoupledGAN
+from gan_repro.training.state import finished_step
 from gan_repro.training.trainer import PRECISIONS, Trainer, TrainerOptions
 from gan_repro.viz.figures import loss_curves, panel_figure
 
@@ -183,6 +184,18 @@ def run_variant(variant, scale, x1, x2, classifier, out, args, data_record):
     if config.uses_perceptual:
         vgg, vgg_choice = resolve_vgg(args.vgg_weights, scale.full_data)
     run_dir = out / variant
+    steps = args.steps or scale.steps
+    if (run_dir / "config.json").exists():
+        before = read_json(run_dir / "config.json")["model"]
+        changed = {k: (before.get(k), v) for k, v in config.as_dict().items() if before.get(k) != v}
+        if changed:
+            raise BadOptionError(
+                f"{run_dir} holds a run with other settings {changed} (old, new); resuming it "
+                "would mix two experiments: pass another --out or delete that folder"
+            )
+    if finished_step(run_dir / "checkpoints") >= steps and (run_dir / "grid.png").exists():
+        print(f"[{NAME}] {variant}: already trained to step {steps}, kept", flush=True)
+        return 0.0
     family = CoupledGAN(
         config,
         x1,
@@ -192,7 +205,7 @@ def run_variant(variant, scale, x1, x2, classifier, out, args, data_record):
         vgg=vgg,
     )
     options = TrainerOptions(
-        steps=args.steps or scale.steps,
+        steps=steps,
         seed=args.seed,
         log_every=scale.log_every,
         checkpoint_every=scale.checkpoint_every,

@@ -61,6 +61,7 @@ def train_digit_classifier(
         epochs=epochs,
         steps_per_epoch=steps_per_epoch,
         verbose=verbose,
+        shuffle=False,  # the stream is already a fresh permutation each epoch
     )
     metrics = {"train_accuracy": float(hist.history["accuracy"][-1])}
     if validation is not None:

@@ -26,6 +26,12 @@ def _tf_variables(variables):
     return [getattr(v, "value", v) for v in variables]
 
 
+def finished_step(directory: Path) -> int:
+    """The step of the newest checkpoint in ``directory`` without building any model (0 if none)."""
+    latest = tf.train.latest_checkpoint(str(directory))
+    return int(latest.rsplit("-", 1)[1]) if latest else 0
+
+
 class RunState:
     """Everything that must survive a restart, behind one ``tf.train.CheckpointManager``."""
 

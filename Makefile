@@ -1,0 +1,29 @@
+# gan_repro: one target per thesis experiment. SCALE=paper (GPU, the thesis's iterations) or smoke.
+PYTHON ?= python3
+SCALE ?= paper
+OUT ?= runs
+ARGS ?=
+DEVICE ?= cpu
+BENCH_ARGS ?= --steps 2
+
+.PHONY: install test lint bench models repro-scogan-mnist2svhn
+
+install:
+	$(PYTHON) -m pip install -e ".[dev]"
+
+test:
+	$(PYTHON) -m pytest -q
+
+lint:
+	ruff check .
+	ruff format --check .
+
+models:
+	gan-repro models
+
+bench:
+	gan-repro bench --device $(DEVICE) $(BENCH_ARGS)
+
+# SCoGAN thesis Ch.5.2/7: CoGAN + SCoGAN-{FR,SLFR,SLCC,FRCC,PL,SL} on MNIST2SVHN (Tables 5.2, 7.1)
+repro-scogan-mnist2svhn:
+	$(PYTHON) -m experiments.scogan.mnist2svhn --scale $(SCALE) --out $(OUT) $(ARGS)
