@@ -27,8 +27,9 @@ def test_variants_carry_the_thesis_weights():
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("runs")
-    root = exp.main(["--scale", "smoke", "--variants", "SLCC,CoGAN", "--out", str(out),
-                     "--no-progress"])
+    root = exp.main(
+        ["--scale", "smoke", "--variants", "SLCC,CoGAN", "--out", str(out), "--no-progress"]
+    )
     return root
 
 
@@ -60,8 +61,17 @@ def test_smoke_run_writes_one_complete_results_folder_per_variant(smoke_run):
 
 def test_rerunning_a_finished_experiment_resumes_instead_of_retraining(smoke_run, capsys):
     before = (smoke_run / "SLCC" / "history.csv").read_text()
-    exp.main(["--scale", "smoke", "--variants", "SLCC", "--out", str(smoke_run.parents[1]),
-              "--no-progress"])
+    exp.main(
+        [
+            "--scale",
+            "smoke",
+            "--variants",
+            "SLCC",
+            "--out",
+            str(smoke_run.parents[1]),
+            "--no-progress",
+        ]
+    )
     assert (smoke_run / "SLCC" / "history.csv").read_text() == before
     assert "STAND-IN" in capsys.readouterr().err  # said loudly, every time
 
@@ -107,6 +117,8 @@ def test_notebook_runs_on_the_smoke_results(smoke_run, monkeypatch):
     NotebookClient(nb, timeout=300, kernel_name="python3").execute()
     text = "".join(
         o.get("text", "") + str(o.get("data", {}).get("text/plain", ""))
-        for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
     )
     assert "STAND-IN" in text and "CoGAN" in text and "SLCC" in text
