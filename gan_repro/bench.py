@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import subprocess
+import time
 
 import numpy as np
 import tensorflow as tf
@@ -75,14 +77,107 @@ def run_bench(
     return rows
 
 
-def format_table(rows: list[dict], title: str) -> str:
-    lines = [title, "", "| mode | s/step | steps/s | speed-up vs eager |", "|---|---|---|---|"]
+def run_lpips_bench(
+    device: str = "cpu",
+    pairs: int = 1000,
+    batch_size: int = 250,
+    size: int = 32,
+    repeats: int = 2,
+    reference_python: str | None = None,
+) -> list[dict]:
+    """LPIPS (AlexNet v0.1) pairs per second: eager model call vs the compiled ``LPIPS``, and
+    the official PyTorch ``lpips`` package on the same workload when a Python that has it is
+    given (random weights everywhere: the cost does not depend on them). The reference runs in
+    its own process: TensorFlow and a CUDA build of PyTorch in one process can crash."""
+    from gan_repro.metrics.lpips import LPIPS
+
+    check_choice("device", device, ("cpu", "gpu"))
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (pairs, size, size, 3)).astype(np.float32)
+    y = rng.uniform(-1, 1, (pairs, size, size, 3)).astype(np.float32)
+    rows = []
+    with tf.device("/GPU:0" if device == "gpu" else "/CPU:0"):
+        metric = LPIPS("alex", weights=None)
+        modes = {
+            "eager": lambda a, b: metric.model([a, b], training=False)[0],
+            "function": metric,
+        }
+        for mode, fn in modes.items():
+            seconds = _time_pairs(fn, x, y, batch_size, repeats)
+            rows.append({"mode": mode, "s/step": seconds / pairs, "steps/s": pairs / seconds})
+    if reference_python:
+        seconds = _reference_seconds(reference_python, device, pairs, batch_size, size, repeats)
+        rows.append(
+            {
+                "mode": "reference lpips (torch)",
+                "s/step": seconds / pairs,
+                "steps/s": pairs / seconds,
+            }
+        )
+    base = rows[0]["s/step"]
+    for r in rows:
+        r["speed-up vs eager"] = base / r["s/step"]
+    return rows
+
+
+def _time_pairs(fn, x, y, batch_size, repeats) -> float:
+    def once():
+        for i in range(0, len(x), batch_size):
+            np.asarray(fn(x[i : i + batch_size], y[i : i + batch_size]))
+
+    once()  # warm-up: tracing, allocation
+    t0 = time.perf_counter()
+    for _ in range(repeats):
+        once()
+    return (time.perf_counter() - t0) / repeats
+
+
+_REFERENCE_SCRIPT = """
+import sys, time, numpy as np, torch, lpips
+dev, pairs, batch, size, repeats = sys.argv[1], *map(int, sys.argv[2:6])
+torch.set_num_threads(max(1, torch.get_num_threads()))
+m = lpips.LPIPS(net="alex", pretrained=True, pnet_rand=True, verbose=False).to(dev).eval()
+rng = np.random.default_rng(0)
+x = torch.from_numpy(rng.uniform(-1, 1, (pairs, 3, size, size)).astype(np.float32)).to(dev)
+y = torch.from_numpy(rng.uniform(-1, 1, (pairs, 3, size, size)).astype(np.float32)).to(dev)
+def once():
+    with torch.no_grad():
+        for i in range(0, pairs, batch):
+            m(x[i:i + batch], y[i:i + batch]).cpu().numpy()
+once()
+t0 = time.perf_counter()
+for _ in range(repeats):
+    once()
+print("SECONDS", (time.perf_counter() - t0) / repeats)
+"""
+
+
+def _reference_seconds(python, device, pairs, batch_size, size, repeats) -> float:
+    """Seconds for ``pairs`` pairs with the official package, run by ``python``."""
+    dev = "cuda" if device == "gpu" else "cpu"
+    args = [python, "-c", _REFERENCE_SCRIPT, dev, *map(str, (pairs, batch_size, size, repeats))]
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=1800)
+    if proc.returncode != 0 or "SECONDS" not in proc.stdout:
+        raise BadOptionError(
+            f"--reference-python {python}: the lpips reference run failed "
+            f"(it needs torch and lpips installed): {proc.stderr.strip()[-300:]}"
+        )
+    return float(proc.stdout.split("SECONDS", 1)[1])
+
+
+def format_table(rows: list[dict], title: str, unit: str = "step") -> str:
+    lines = [
+        title,
+        "",
+        f"| mode | s/{unit} | {unit}s/s | speed-up vs eager |",
+        "|---|---|---|---|",
+    ]
     for r in rows:
         if "error" in r:
             lines.append(f"| {r['mode']} | n/a | n/a | {r['error']} |")
         else:
             lines.append(
-                f"| {r['mode']} | {r['s/step']:.3f} | {r['steps/s']:.2f} | "
+                f"| {r['mode']} | {r['s/step']:.4g} | {r['steps/s']:.4g} | "
                 f"{r.get('speed-up vs eager', float('nan')):.2f}x |"
             )
     return "\n".join(lines)
@@ -92,10 +187,30 @@ def main(argv=None) -> str:
     p = argparse.ArgumentParser(prog="gan-repro bench", description=__doc__.split("\n\n")[0])
     p.add_argument("--device", default="cpu", help="cpu | gpu")
     p.add_argument("--batch", type=int, default=128, help="batch size (paper: 128)")
-    p.add_argument("--steps", type=int, default=3, help="timed steps per mode")
+    p.add_argument("--steps", type=int, default=3, help="timed steps per mode (0 skips)")
     p.add_argument("--variant", default="SLFR")
     p.add_argument("--modes", default="eager,function,xla")
+    p.add_argument("--lpips-pairs", type=int, default=1000, help="0 skips the LPIPS table")
+    p.add_argument(
+        "--reference-python",
+        default=None,
+        help="a python with torch + lpips, to time the official package on the same pairs",
+    )
     args = p.parse_args(argv)
+    tables = []
+    if args.lpips_pairs:
+        lp = run_lpips_bench(args.device, args.lpips_pairs, reference_python=args.reference_python)
+        tables.append(
+            format_table(
+                lp,
+                f"LPIPS AlexNet v0.1, {args.lpips_pairs} pairs of 32x32 images, batch 250, "
+                f"{args.device}",
+                unit="pair",
+            )
+        )
+        print(tables[-1] + "\n", flush=True)
+    if args.steps == 0:
+        return "\n\n".join(tables)
     rows = run_bench(args.device, args.batch, args.steps, args.variant, args.modes.split(","))
     gpus = tf.config.list_physical_devices("GPU")
     where = (
@@ -109,7 +224,7 @@ def main(argv=None) -> str:
         f"batch {args.batch}, {where}, TF {tf.__version__}",
     )
     print(table)
-    return table
+    return "\n\n".join([*tables, table])
 
 
 def _cpu_count() -> int:

@@ -2,6 +2,9 @@
 
 gan-repro models [--json]              every builder: source, output shapes, parameters
 gan-repro train EXPERIMENT [ARGS...]   run an experiment script (``--help`` for its options)
+gan-repro evaluate RUN_DIR...          write each run's metrics.json (LPIPS, FID/KID, agreement)
+gan-repro report RUN_DIR... [--out F]  thesis-vs-ours markdown report of evaluated runs
+gan-repro weights lpips [--net alex]   convert the official LPIPS release into the cache
 gan-repro data DATASET [--split S] [--data-dir D] [--source S]   load and describe a dataset
 gan-repro bench [--device gpu] ...     training-step benchmark (eager / tf.function / XLA)
 """
@@ -62,6 +65,33 @@ def cmd_data(args) -> None:
     print("  per class: " + " ".join(f"{i}:{c}" for i, c in enumerate(counts)))
 
 
+def _experiment_of(run_dir: str):
+    from gan_repro.errors import DatasetMissingError
+    from gan_repro.runs import read_json
+
+    config = Path(run_dir) / "config.json"
+    if not config.is_file():
+        raise DatasetMissingError(f"{config} not found: {run_dir} is not a run folder")
+    return import_experiment(read_json(config)["experiment"])
+
+
+def cmd_evaluate(args) -> None:
+    for run in args.runs:
+        metrics = _experiment_of(run).evaluate(
+            Path(run), args.lpips_weights, args.inception_weights, args.n, args.data_dir
+        )
+        print(f"{run}: " + json.dumps(metrics.get("lpips", {})))
+
+
+def cmd_report(args) -> None:
+    from gan_repro.report import write_report
+
+    exp = _experiment_of(args.runs[0])
+    out = Path(args.out or Path(args.runs[0]).parent / "report.md")
+    runs = [Path(r) for r in args.runs]
+    print(write_report(runs, exp.PUBLISHED, exp.TABLES, exp.TITLE, out).read_text())
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(prog="gan-repro", description=__doc__.split("\n\n")[0])
@@ -75,9 +105,19 @@ def main(argv=None) -> int:
     d.add_argument("--split", default="train")
     d.add_argument("--data-dir", default=None)
     d.add_argument("--source", default="auto", help="auto | local | tfds | bundled")
+    e = sub.add_parser("evaluate", help="write metrics.json for run folders")
+    e.add_argument("runs", nargs="+")
+    e.add_argument("--n", type=int, default=None, help="LPIPS pairs (default: the scale's)")
+    e.add_argument("--lpips-weights", default="auto")
+    e.add_argument("--inception-weights", default="auto")
+    e.add_argument("--data-dir", default=None)
+    r = sub.add_parser("report", help="thesis-vs-ours report of evaluated run folders")
+    r.add_argument("runs", nargs="+")
+    r.add_argument("--out", default=None, help="markdown file (default: beside the runs)")
+    sub.add_parser("weights", help="convert pretrained weights (lpips)", add_help=False)
     sub.add_parser("bench", help="training-step benchmark", add_help=False)
     args, rest = parser.parse_known_args(argv)
-    if rest and args.command in ("models", "data"):
+    if rest and args.command in ("models", "data", "evaluate", "report"):
         parser.error(f"unrecognised arguments: {' '.join(rest)}")
     try:
         if args.command == "models":
@@ -86,6 +126,14 @@ def main(argv=None) -> int:
             import_experiment(args.experiment).main(rest)
         elif args.command == "data":
             cmd_data(args)
+        elif args.command == "evaluate":
+            cmd_evaluate(args)
+        elif args.command == "report":
+            cmd_report(args)
+        elif args.command == "weights":
+            from gan_repro.metrics.weights import main_weights
+
+            main_weights(rest)
         elif args.command == "bench":
             from gan_repro.bench import main as bench_main
 

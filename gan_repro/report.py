@@ -58,11 +58,7 @@ def collect(run_dirs: list[Path]) -> list[dict]:
 
 def lpips_table(runs: list[dict], published: list[dict], tables: tuple[str, ...]) -> str:
     """Markdown: for each variant, the thesis's three LPIPS numbers, ours and the difference."""
-    thesis = {
-        (row["model"], row["metric"]): row
-        for row in published
-        if row["table"] in tables
-    }
+    thesis = {(row["model"], row["metric"]): row for row in published if row["table"] in tables}
     baseline = next(
         (r for r in published if r["table"] in tables and r["metric"] == "real1_vs_real2"), None
     )
@@ -130,6 +126,14 @@ def write_report(
             f"({', '.join(standin)}). Their numbers say nothing about the thesis.",
             "",
         ]
+    for key, what in (("lpips_weights", "LPIPS"), ("inception_weights", "FID/KID")):
+        random = [r["variant"] for r in runs if "RANDOM" in str((r["metrics"] or {}).get(key))]
+        if random:
+            parts += [
+                f"> **WARNING: {what} was computed with RANDOM network weights** "
+                f"({', '.join(random)}): the pretrained file was not available offline.",
+                "",
+            ]
     unevaluated = [r["variant"] for r in runs if r["metrics"] is None]
     if unevaluated:
         parts += [f"Not evaluated yet (`gan-repro evaluate`): {', '.join(unevaluated)}.", ""]

@@ -10,3 +10,26 @@ def test_bench_rows_and_table():
     assert rows[0]["speed-up vs eager"] == 1.0
     table = format_table(rows, "title")
     assert "| eager |" in table and "| function |" in table and "x |" in table
+
+
+def test_lpips_bench_times_eager_and_compiled_on_the_same_pairs():
+    from gan_repro.bench import run_lpips_bench
+
+    rows = run_lpips_bench("cpu", pairs=20, batch_size=10, repeats=1)
+    assert [r["mode"] for r in rows] == ["eager", "function"]
+    assert all(r["steps/s"] > 0 for r in rows)
+
+
+def test_reference_run_without_the_package_says_what_is_missing(tmp_path):
+    import sys
+
+    import pytest
+
+    from gan_repro.bench import _reference_seconds
+    from gan_repro.errors import BadOptionError
+
+    fake = tmp_path / "python"
+    fake.write_text(f'#!/bin/sh\nexec {sys.executable} -I -S "$@"\n')
+    fake.chmod(0o755)  # a python that cannot see torch or lpips
+    with pytest.raises(BadOptionError, match="torch and lpips"):
+        _reference_seconds(str(fake), "cpu", 2, 2, 32, 1)

@@ -1,6 +1,7 @@
 """The MNIST2SVHN experiment end to end at smoke scale, and the command line around it."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -59,6 +60,24 @@ def test_smoke_run_writes_one_complete_results_folder_per_variant(smoke_run):
         assert (smoke_run / "figures" / fig).stat().st_size > 0
 
 
+def test_smoke_run_ends_evaluated_with_the_thesis_table_beside_ours(smoke_run):
+    for variant in ("SLCC", "CoGAN"):
+        m = read_json(smoke_run / variant / "metrics.json")
+        assert m["step"] == exp.SCALES["smoke"].steps
+        lp = m["lpips"]
+        assert lp["n_pairs"] == exp.SCALES["smoke"].eval_pairs
+        for key in ("gen1_vs_gen2", "gen1_vs_real1", "gen2_vs_real2", "real1_vs_real2"):
+            assert lp[key] >= 0.0  # LPIPS heads are non-negative, random or not
+        assert "RANDOM" in m["lpips_weights"]  # no official LPIPS file offline: said so
+        assert 0.0 <= m["agreement"]["agreement"] <= 1.0
+        assert set(m["fid"]) == {"domain1", "domain2"}
+    report = (smoke_run / "report.md").read_text()
+    assert "| SLCC | Gen. D1 vs Gen. D2 (same z) | 0.3093 |" in report
+    assert "| CoGAN | Gen. D2 vs Real D2 | 0.2151 |" in report
+    assert "Real D1 vs Real D2 (baseline) | 0.3304" in report
+    assert "STAND-IN" in report and "RANDOM network weights" in report
+
+
 def test_rerunning_a_finished_experiment_resumes_instead_of_retraining(smoke_run, capsys):
     before = (smoke_run / "SLCC" / "history.csv").read_text()
     exp.main(
@@ -70,6 +89,7 @@ def test_rerunning_a_finished_experiment_resumes_instead_of_retraining(smoke_run
             "--out",
             str(smoke_run.parents[1]),
             "--no-progress",
+            "--no-eval",
         ]
     )
     assert (smoke_run / "SLCC" / "history.csv").read_text() == before
@@ -93,6 +113,14 @@ def test_cli_refuses_bad_options_with_the_choices(capsys):
     assert "scogan-mnist2svhn" in capsys.readouterr().err
 
 
+def test_cli_report_rebuilds_the_report_from_run_folders(smoke_run, tmp_path, capsys):
+    out = tmp_path / "r.md"
+    runs = [str(smoke_run / "SLCC"), str(smoke_run / "CoGAN")]
+    assert main(["report", *runs, "--out", str(out)]) == 0
+    assert "| SLCC | Gen. D1 vs Real D1 | 0.1153 |" in out.read_text()
+    assert "Table 5.2" in capsys.readouterr().out
+
+
 def test_cli_data_describes_the_bundled_sample(capsys):
     assert main(["data", "mnist", "--split", "test", "--source", "bundled"]) == 0
     out = capsys.readouterr().out
@@ -114,7 +142,8 @@ def test_notebook_runs_on_the_smoke_results(smoke_run, monkeypatch):
     path = exp.__file__.rsplit("/experiments/", 1)[0] + "/notebooks/scogan_mnist2svhn.ipynb"
     nb = nbformat.read(path, as_version=4)
     monkeypatch.setenv("GAN_REPRO_RUN", str(smoke_run))
-    NotebookClient(nb, timeout=300, kernel_name="python3").execute()
+    where = {"metadata": {"path": str(Path(path).parent)}}
+    NotebookClient(nb, timeout=300, kernel_name="python3", resources=where).execute()
     text = "".join(
         o.get("text", "") + str(o.get("data", {}).get("text/plain", ""))
         for c in nb.cells
@@ -122,3 +151,7 @@ def test_notebook_runs_on_the_smoke_results(smoke_run, monkeypatch):
         for o in c.get("outputs", [])
     )
     assert "STAND-IN" in text and "CoGAN" in text and "SLCC" in text
+    assert "0.3093 / " in text  # Table 5.2's SLCC number beside ours
+    assert any(
+        o.get("output_type") == "display_data" for c in nb.cells for o in c.get("outputs", [])
+    )

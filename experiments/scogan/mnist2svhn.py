@@ -9,6 +9,10 @@ the last 3 discriminator blocks shared), WGAN-GP (lambda 10, 5 critic steps), Ad
 train (60,000) at 32x32x3; domain 2 = SVHN train pruned to the images the Table B.1 classifier
 (trained first on MNIST+SVHN, 10 epochs) gives a top softmax > 0.4 (the thesis keeps 70,262).
 
+Evaluation (``gan-repro evaluate``, run at the end of the experiment): the three LPIPS numbers of
+Table 5.2 (AlexNet v0.1, 50,000 pairs at paper scale) and the real-vs-real baseline, plus what the
+thesis lacks: FID/KID per domain and the share of same-z pairs whose Table B.1 classes agree.
+
 Choices where the thesis is ambiguous (spec section 9), recorded in every run's config.json:
 * CoGAN column: WGAN-GP like the rest of Ch.5 ("if not otherwise specified", L996).
 * FR column: alpha 100, K = 3 (the value SLFR/FRCC use and the authors' run configs show).
@@ -46,12 +50,15 @@ from gan_repro.training.classifier import (
     predict_probs,
     train_digit_classifier,
 )
-from gan_repro.training.coupled import CoupledConfig, CoupledGAN
+from gan_repro.training.coupled import CoupledConfig, CoupledGAN, load_generators
 from gan_repro.training.state import finished_step
 from gan_repro.training.trainer import PRECISIONS, Trainer, TrainerOptions
 from gan_repro.viz.figures import loss_curves, panel_figure
 
 NAME = "scogan-mnist2svhn"
+TITLE = "SCoGAN MNIST2SVHN: thesis Tables 5.2 and 7.1 vs this reproduction"
+PUBLISHED = Path(__file__).with_name("published.csv")
+TABLES = ("5.2", "7.1")
 
 #: The columns of Tables 5.2 and 7.1 and their weights (L1050-1092, L1769).
 VARIANTS: dict[str, dict] = {
@@ -87,13 +94,15 @@ class Scale:
     sample_every: int
     log_every: int
     full_data: bool
+    eval_pairs: int  # LPIPS pairs (Table 5.2: 50,000)
+    eval_fid: int  # images per domain for FID/KID and class agreement
 
 
 SCALES = {
     # the thesis's scale: 25k iterations of batch 128 on the full datasets (L1048, L1069)
-    "paper": Scale(25_000, 128, 10, 1000, 1000, 1000, 10, True),
+    "paper": Scale(25_000, 128, 10, 1000, 1000, 1000, 10, True, 50_000, 10_000),
     # the same code on the bundled MNIST sample and an SVHN stand-in, seconds on a CPU
-    "smoke": Scale(6, 8, 1, 20, 6, 3, 1, False),
+    "smoke": Scale(6, 8, 1, 20, 6, 3, 1, False, 64, 32),
 }
 
 
@@ -255,6 +264,89 @@ def make_figures(out: Path) -> list[Path]:
     return made
 
 
+def _weights_choice(choice: str, cached: bool, paper: bool, default):
+    """'auto' = the pretrained file (downloaded at paper scale if need be); at smoke scale only
+    if it is already on disk, else random weights, which the metrics record says loudly."""
+    if choice == "auto":
+        return default if cached or paper else None
+    return None if choice == "random" else choice
+
+
+def evaluate(
+    run_dir: Path,
+    lpips_weights="auto",
+    inception_weights="auto",
+    n_pairs=None,
+    data_dir=None,
+    data=None,
+) -> dict:
+    """Write ``run_dir/metrics.json``: LPIPS (Table 5.2's three numbers + the baseline), FID/KID
+    per domain and class agreement of same-z pairs, from the newest checkpoint. ``data`` =
+    ``(x1, x2, classifier)`` as :func:`prepare_data` gives them, to skip loading them again."""
+    import tensorflow as tf
+
+    from gan_repro.metrics.agreement import class_agreement_from_images
+    from gan_repro.metrics.coupled import generated_batches, lpips_measures
+    from gan_repro.metrics.fid import fid_kid, inception_features, keras_cache_candidates
+    from gan_repro.metrics.lpips import LPIPS
+    from gan_repro.metrics.weights import lpips_weights_path
+
+    run_dir = Path(run_dir)
+    config = read_json(run_dir / "config.json")
+    scale = SCALES[config["scale"]]
+    if data is None:
+        data = prepare_data(scale, run_dir.parent, data_dir, seed=config["trainer"]["seed"])[:3]
+    x1, x2, classifier = data
+    g1, g2, model, step = load_generators(run_dir)
+
+    @tf.function
+    def generate(z):
+        return g1(z, training=False)[-1], g2(z, training=False)[-1]
+
+    paper = scale.full_data
+    lp_weights = _weights_choice(
+        lpips_weights, lpips_weights_path("alex").exists(), paper, "default"
+    )
+    lpips = LPIPS("alex", weights=lp_weights)
+    n = n_pairs or scale.eval_pairs
+    seed = config["trainer"]["seed"]
+    metrics = {
+        "step": step,
+        "lpips": lpips_measures(lpips, generate, x1, x2, n, model.noise_dim, seed=seed),
+        "lpips_weights": "official v0.1 (converted)" if lp_weights else "RANDOM (not comparable)",
+    }
+    n_img = min(scale.eval_fid, n)
+    fakes = [
+        np.concatenate(parts)
+        for parts in zip(
+            *generated_batches(generate, n_img, model.noise_dim, 250, seed + 1), strict=True
+        )
+    ]
+    metrics["agreement"] = class_agreement_from_images(classifier, fakes[0], fakes[1])
+    inc_weights = _weights_choice(
+        inception_weights, any(p.exists() for p in keras_cache_candidates()), paper, "imagenet"
+    )
+    inception = inception_features(inc_weights)
+    rng = np.random.default_rng(seed)
+    metrics["fid"], metrics["kid"] = {}, {}
+    for k, (fake, real) in enumerate(zip(fakes, (x1, x2), strict=True), start=1):
+        real = real[rng.choice(len(real), size=min(n_img, len(real)), replace=False)]
+        scores = fid_kid(fake, real, inception, subset_size=min(1000, n_img), fid_method="eigh")
+        metrics["fid"][f"domain{k}"] = scores["fid"]
+        metrics["kid"][f"domain{k}"] = scores["kid_mean"]
+    metrics["inception_weights"] = "imagenet" if inc_weights else "RANDOM (not comparable)"
+    write_json(run_dir / "metrics.json", metrics)
+    return metrics
+
+
+def report(out: Path) -> Path:
+    """``out/report.md``: every published Table 5.2/7.1 number beside this run's."""
+    from gan_repro.report import write_report
+
+    runs = [out / v for v in VARIANTS if (out / v / "config.json").exists()]
+    return write_report(runs, PUBLISHED, TABLES, TITLE, out / "report.md")
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(
         prog="python -m experiments.scogan.mnist2svhn", description=__doc__.split("\n\n")[0]
@@ -277,6 +369,9 @@ def parse_args(argv=None):
         default=None,
         help="SCoGAN variants only: share the first N generator blocks (code: 1)",
     )
+    p.add_argument("--lpips-weights", default="auto", help="auto | default | random | PATH")
+    p.add_argument("--inception-weights", default="auto", help="auto | imagenet | random | PATH")
+    p.add_argument("--no-eval", action="store_true", help="train only; evaluate later")
     p.add_argument("--no-progress", action="store_true")
     args = p.parse_args(argv)
     check_choice("scale", args.scale, SCALES)
@@ -302,6 +397,16 @@ def main(argv=None) -> Path:
         timings[variant] = run_variant(variant, scale, x1, x2, classifier, out, args, record)
     made = make_figures(out)
     write_json(out / "timings.json", {"seconds_per_variant": timings})
+    if not args.no_eval:
+        for variant in args.variant_list:
+            print(f"[{NAME}] evaluating {variant}", flush=True)
+            evaluate(
+                out / variant,
+                args.lpips_weights,
+                args.inception_weights,
+                data=(x1, x2, classifier),
+            )
+        print(report(out).read_text())
     if record["svhn_standin"]:
         print(STANDIN_WARNING, file=sys.stderr, flush=True)
     print(f"[{NAME}] results in {out}; figures: {', '.join(p.name for p in made)}")

@@ -281,3 +281,27 @@ class CoupledGAN(Family):
         grid = coupled_grid(s["domain1"], s["domain2"])
         save_image(grid, path)
         return grid
+
+
+def load_generators(run_dir) -> tuple[keras.Model, keras.Model, CoupledConfig, int]:
+    """G1, G2 of a coupled run folder at its newest checkpoint (for metrics and notebooks).
+
+    Returns ``(g1, g2, config, step)``; refuses a folder without a checkpoint.
+    """
+    from pathlib import Path
+
+    from gan_repro.runs import read_json
+    from gan_repro.training.state import RunState
+
+    run_dir = Path(run_dir)
+    config = CoupledConfig(**read_json(run_dir / "config.json")["model"])
+    g1, g2 = cogan_generators_32(
+        shared_layers=config.shared_generator_layers,
+        noise_dim=config.noise_dim,
+        use_firstlayer=config.use_firstlayer,
+        init=config.init,
+    )
+    step = RunState(run_dir / "checkpoints", {"g1": g1, "g2": g2}, {}).restore_latest()
+    if step == 0:
+        raise BadOptionError(f"{run_dir} has no checkpoint yet: train it first")
+    return g1, g2, config, step

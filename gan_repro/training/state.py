@@ -52,10 +52,14 @@ class RunState:
         return self.manager.latest_checkpoint
 
     def restore_latest(self) -> int:
-        """Restore the newest checkpoint if there is one; return the step it holds (0 if none)."""
+        """Restore the newest checkpoint if there is one; return the step it holds (0 if none).
+
+        A state built with only some of the run's models (e.g. the generators, to evaluate)
+        restores those and ignores the rest of the checkpoint."""
         if self.latest is None:
             return 0
-        self.checkpoint.restore(self.latest).assert_existing_objects_matched()
+        status = self.checkpoint.restore(self.latest)
+        status.assert_existing_objects_matched().expect_partial()
         return int(self.step.numpy())
 
     def save(self, step: int) -> str:
