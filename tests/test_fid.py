@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 from gan_repro.errors import BadOptionError, CorruptDataError, WeightsMissingError
-from gan_repro.metrics import fid as fidmod
 from gan_repro.metrics.fid import (
     extract_features,
     feature_statistics,
@@ -213,21 +212,6 @@ def test_corrupt_weights_file_is_reported(tmp_path):
     bad.write_bytes(b"not an hdf5 file")
     with pytest.raises(CorruptDataError, match="inception_notop.h5"):
         inception_features(weights=bad)
-
-
-def test_imagenet_weights_offline_error_names_cache_and_url(tmp_path, monkeypatch):
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-
-    def no_network(*args, **kwargs):
-        raise OSError("no network in tests")
-
-    monkeypatch.setattr(fidmod.keras.utils, "get_file", no_network)
-    with pytest.raises(WeightsMissingError) as info:
-        inception_features(weights="imagenet")
-    message = str(info.value)
-    assert str(tmp_path / "keras_home" / "models" / fidmod.INCEPTION_NOTOP_FILE) in message
-    assert fidmod.INCEPTION_NOTOP_URL in message
 
 
 def test_bad_weights_option():

@@ -358,26 +358,6 @@ def test_vgg19_corrupt_file_raises(tmp_path):
         vgg19_features(weights=str(bad))
 
 
-def test_vgg19_weights_path_and_failed_download(tmp_path, monkeypatch):
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    expected = tmp_path / "models" / "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
-    assert vgg19_weights_path() == expected
-
-    def no_network(*args, **kwargs):
-        raise Exception("URL fetch failure: no network in tests")
-
-    monkeypatch.setattr(perceptual_mod.keras.utils, "get_file", no_network)
-    with pytest.raises(WeightsMissingError) as info:
-        vgg19_features(weights="imagenet")
-    msg = str(info.value)
-    assert str(expected) in msg
-    assert (
-        "https://storage.googleapis.com/tensorflow/keras-applications/vgg19/"
-        "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5" in msg
-    )
-    assert "weights=" in msg
-
-
 def test_vgg19_loads_weights_from_cache_and_from_path(tmp_path, monkeypatch):
     # Write random VGG19 notop weights in the legacy .h5 layout of the official file, then
     # check that "imagenet" (via the Keras cache) and an explicit path both load them exactly.

@@ -287,9 +287,10 @@ def evaluate(
 
     from gan_repro.metrics.agreement import class_agreement_from_images
     from gan_repro.metrics.coupled import generated_batches, lpips_measures
-    from gan_repro.metrics.fid import fid_kid, inception_features, keras_cache_candidates
+    from gan_repro.metrics.fid import INCEPTION_WEIGHTS, fid_kid, inception_features
     from gan_repro.metrics.lpips import LPIPS
     from gan_repro.metrics.weights import lpips_weights_path
+    from gan_repro.pretrained import is_cached
 
     run_dir = Path(run_dir)
     config = read_json(run_dir / "config.json")
@@ -324,7 +325,7 @@ def evaluate(
     ]
     metrics["agreement"] = class_agreement_from_images(classifier, fakes[0], fakes[1])
     inc_weights = _weights_choice(
-        inception_weights, any(p.exists() for p in keras_cache_candidates()), paper, "imagenet"
+        inception_weights, is_cached(INCEPTION_WEIGHTS), paper, "imagenet"
     )
     inception = inception_features(inc_weights)
     rng = np.random.default_rng(seed)

@@ -9,13 +9,13 @@ L1631-1706). The layer names are not in the thesis; they are the authors' code's
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import keras
 import tensorflow as tf
 
-from gan_repro.errors import CorruptDataError, WeightsMissingError
+from gan_repro.errors import CorruptDataError
+from gan_repro.pretrained import KerasWeights, cache_candidates, resolve_weights
 
 __all__ = [
     "CONTENT_LAYERS",
@@ -35,55 +35,18 @@ VGG19_WEIGHTS_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
 VGG19_WEIGHTS_URL = (
     "https://storage.googleapis.com/tensorflow/keras-applications/vgg19/" + VGG19_WEIGHTS_FILE
 )
-# md5 that keras.applications.VGG19 itself checks for the notop file.
-_VGG19_WEIGHTS_MD5 = "253f8cb515780f3b799900260a226db6"
-
-
-def _keras_home() -> Path:
-    return Path(os.environ.get("KERAS_HOME") or os.path.join("~", ".keras")).expanduser()
+VGG19_WEIGHTS = KerasWeights(
+    "VGG19 ImageNet notop weights (perceptual loss)",
+    VGG19_WEIGHTS_FILE,
+    VGG19_WEIGHTS_URL,
+    md5="253f8cb515780f3b799900260a226db6",  # what keras.applications.VGG19 itself checks
+)
 
 
 def vgg19_weights_path() -> Path:
     """Where Keras caches the ImageNet VGG19 notop weights: ``$KERAS_HOME/models/`` (or
     ``~/.keras/models/``) + ``vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5``."""
-    return _keras_home() / "models" / VGG19_WEIGHTS_FILE
-
-
-def _missing_message(what: str) -> str:
-    return (
-        f"{what}. The perceptual loss needs the ImageNet VGG19 notop weights: download "
-        f"{VGG19_WEIGHTS_URL} and place the file at {vgg19_weights_path()} (the Keras cache), "
-        "or pass the path of the .h5 file as weights=..."
-    )
-
-
-def _resolve_weights(weights) -> str | None:
-    """Map the ``weights`` argument to a local file path (or None for random weights)."""
-    if weights is None:
-        return None
-    if isinstance(weights, str) and weights == "imagenet":
-        cached = vgg19_weights_path()
-        if cached.is_file():
-            return str(cached)
-        try:
-            return keras.utils.get_file(
-                VGG19_WEIGHTS_FILE,
-                origin=VGG19_WEIGHTS_URL,
-                cache_subdir="models",
-                cache_dir=str(_keras_home()),
-                file_hash=_VGG19_WEIGHTS_MD5,
-            )
-        except Exception as exc:  # network down, no DNS, HTTP error, bad hash, ...
-            raise WeightsMissingError(
-                _missing_message(
-                    f"VGG19 ImageNet weights are not in the Keras cache ({cached}) and "
-                    f"downloading them failed ({type(exc).__name__}: {exc})"
-                )
-            ) from exc
-    path = Path(os.fspath(weights)).expanduser()
-    if not path.is_file():
-        raise WeightsMissingError(_missing_message(f"VGG19 weights file {path} does not exist"))
-    return str(path)
+    return cache_candidates(VGG19_WEIGHTS)[0]
 
 
 class _VGGPreprocess(keras.layers.Layer):
@@ -119,7 +82,7 @@ def vgg19_features(weights="imagenet", input_shape=(32, 32, 3)) -> keras.Model:
             path does not exist; the message names the cache path and the official URL.
         CorruptDataError: the weights file exists but cannot be loaded into VGG19.
     """
-    weights_path = _resolve_weights(weights)
+    weights_path = resolve_weights(VGG19_WEIGHTS, weights)
     input_shape = tuple(input_shape)
     vgg = keras.applications.VGG19(include_top=False, weights=None, input_shape=input_shape)
     if weights_path is not None:

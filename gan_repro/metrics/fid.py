@@ -30,7 +30,8 @@ import numpy as np
 import tensorflow as tf
 from scipy import linalg
 
-from ..errors import BadOptionError, CorruptDataError, WeightsMissingError, check_choice
+from ..errors import BadOptionError, CorruptDataError, check_choice
+from ..pretrained import KerasWeights, cache_candidates, resolve_weights
 
 INCEPTION_SIZE = 299
 FEATURE_DIM = 2048
@@ -65,39 +66,18 @@ class InceptionPreprocess(keras.layers.Layer):
         return (input_shape[0], INCEPTION_SIZE, INCEPTION_SIZE, 3)
 
 
+INCEPTION_WEIGHTS = KerasWeights(
+    "InceptionV3 ImageNet notop weights (FID/KID)",
+    INCEPTION_NOTOP_FILE,
+    INCEPTION_NOTOP_URL,
+    md5=INCEPTION_NOTOP_MD5,
+)
+
+
 def keras_cache_candidates() -> list[Path]:
     """Where the Keras ImageNet weights file may be cached: ``$KERAS_HOME/models``, then
     ``~/.keras/models`` (the first is where a download goes)."""
-    dirs = []
-    if os.environ.get("KERAS_HOME"):
-        dirs.append(Path(os.environ["KERAS_HOME"]).expanduser() / "models")
-    dirs.append(Path("~/.keras").expanduser() / "models")
-    return [d / INCEPTION_NOTOP_FILE for d in dirs]
-
-
-def _imagenet_weights_path() -> Path:
-    """The cached Keras InceptionV3 no-top weights, downloaded if absent (WeightsMissingError)."""
-    candidates = keras_cache_candidates()
-    for path in candidates:
-        if path.is_file():
-            return path
-    target = candidates[0]
-    try:
-        got = keras.utils.get_file(
-            INCEPTION_NOTOP_FILE,
-            INCEPTION_NOTOP_URL,
-            cache_subdir="models",
-            cache_dir=str(target.parent.parent),
-            file_hash=INCEPTION_NOTOP_MD5,
-        )
-    except Exception as err:  # no network, proxy, bad hash, read-only disk ...
-        raise WeightsMissingError(
-            f"InceptionV3 ImageNet weights (for FID/KID) are not cached at {target} and could not "
-            f"be downloaded ({type(err).__name__}: {err}). Fetch {INCEPTION_NOTOP_URL} on a "
-            f"machine with network access and copy it to {target}, or pass weights=<path to the "
-            f".h5 file>."
-        ) from err
-    return Path(got)
+    return cache_candidates(INCEPTION_WEIGHTS)
 
 
 def inception_features(weights="imagenet") -> keras.Model:
@@ -114,21 +94,11 @@ def inception_features(weights="imagenet") -> keras.Model:
         A path to that ``.h5`` file: WeightsMissingError if it does not exist.
         ``None``: random weights (tests only; the numbers mean nothing).
     """
-    if isinstance(weights, str) and weights == "imagenet":
-        path = _imagenet_weights_path()
-    elif weights is None:
-        path = None
-    elif isinstance(weights, (str, os.PathLike)):
-        path = Path(weights).expanduser()
-        if not path.is_file():
-            raise WeightsMissingError(
-                f"InceptionV3 weights file {path} does not exist. Use the Keras no-top file "
-                f"{INCEPTION_NOTOP_URL}, or weights='imagenet' to use the Keras cache."
-            )
-    else:
+    if weights is not None and not isinstance(weights, (str, os.PathLike)):
         raise BadOptionError(
             f"weights={weights!r} is not valid; use 'imagenet', a path to an .h5 file, or None"
         )
+    path = resolve_weights(INCEPTION_WEIGHTS, weights)
 
     backbone = keras.applications.InceptionV3(
         include_top=False,
