@@ -180,3 +180,17 @@ def test_a_short_run_on_real_mnist_learns(tmp_path, shared_data):
     assert gap_after < 0.5 * gap_before
     assert (tmp_path / "samples" / "step_000016.png").exists()
     assert (tmp_path / "checkpoints" / "checkpoint").exists()
+
+
+@pytest.mark.parametrize("precision, jit", [("float32", True), ("mixed_bfloat16", False)])
+def test_xla_and_bfloat16_steps_train_with_finite_losses(tmp_path, precision, jit):
+    """(bfloat16 and XLA together fail on the CPU only: XLA:CPU has no bf16 MaxPoolGradGrad,
+    the gradient penalty's second derivative through the Table 3.2 max-pools.)"""
+    config = CoupledConfig(batch_size=2, n_critic=1, fr_weight=100.0)
+    family = coupled(config)
+    opts = options(1, precision=precision, jit_compile=jit)
+    history = Trainer(family, tmp_path, opts).fit()
+    assert all(np.isfinite(v) for v in history.rows[-1].values())
+    dtype = "bfloat16" if precision == "mixed_bfloat16" else "float32"
+    assert family.models["g1"].layers[1].compute_dtype == dtype
+    assert family.generate(family.fixed_z)[0].dtype == np.float32  # images stay float32
