@@ -31,7 +31,9 @@ def load_published(path: str | Path) -> list[dict]:
 
 
 def _fmt(x) -> str:
-    return "–" if x is None else f"{x:.4f}"
+    if x is None:
+        return "–"
+    return str(x) if isinstance(x, int) else f"{x:.4f}"
 
 
 def _diff(ours, thesis) -> str:
