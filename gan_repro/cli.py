@@ -6,6 +6,7 @@ gan-repro evaluate RUN_DIR...          write each run's metrics.json (LPIPS, FID
 gan-repro report RUN_DIR... [--out F]  thesis-vs-ours markdown report of evaluated runs
 gan-repro weights lpips [--net alex]   convert the official LPIPS release into the cache
 gan-repro data DATASET [--split S] [--data-dir D] [--source S]   load and describe a dataset
+gan-repro data stats utkface [--data-dir D] [--scheme S]   UTKFace names and age-group counts
 gan-repro bench [--device gpu] ...     training-step benchmark (eager / tf.function / XLA)
 """
 
@@ -92,6 +93,15 @@ def cmd_report(args) -> None:
     print(write_report(runs, exp.PUBLISHED, exp.TABLES, exp.TITLE, out).read_text())
 
 
+def _guarded(fn) -> int:
+    """Run ``fn``; an error the suite raises on purpose becomes a message and exit code 2."""
+    try:
+        return fn() or 0
+    except GanReproError as e:
+        print(f"gan-repro: error: {e}", file=sys.stderr)
+        return 2
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(prog="gan-repro", description=__doc__.split("\n\n")[0])
@@ -116,6 +126,10 @@ def main(argv=None) -> int:
     r.add_argument("--out", default=None, help="markdown file (default: beside the runs)")
     sub.add_parser("weights", help="convert pretrained weights (lpips)", add_help=False)
     sub.add_parser("bench", help="training-step benchmark", add_help=False)
+    if argv[:2] == ["data", "stats"]:  # its own option set: gan_repro.data.utkface.stats_main
+        from gan_repro.data.utkface import stats_main
+
+        return _guarded(lambda: stats_main(argv[2:]))
     args, rest = parser.parse_known_args(argv)
     if rest and args.command in ("models", "data", "evaluate", "report"):
         parser.error(f"unrecognised arguments: {' '.join(rest)}")

@@ -155,3 +155,11 @@ def test_notebook_runs_on_the_smoke_results(smoke_run, monkeypatch):
     assert any(
         o.get("output_type") == "display_data" for c in nb.cells for o in c.get("outputs", [])
     )
+
+
+def test_cli_models_lists_the_face_aging_builders_with_published_counts(capsys):
+    assert main(["models", "--json"]) == 0
+    rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["face_aging_cyclegan_generator"]["total_params"] == 35_276_553
+    assert rows["face_aging_dcgan_generator"]["trainable_params"] == 8_302_337
+    assert rows["face_aging_cgan_discriminator_body"]["total_params"] == 5_646_337

@@ -67,15 +67,17 @@ class Domain:
             f"provenance={self.provenance!r})"
         )
 
-    def subset(self, index, *, name: str | None = None, note: str = "") -> Domain:
+    #: The per-example array fields, indexed together by :meth:`subset` (subclasses extend it).
+    per_example = ("images", "labels")
+
+    def subset(self, index, *, name: str | None = None, note: str = ""):
         """The examples at ``index`` (slice, int array or bool mask), provenance + ``note``."""
         provenance = f"{self.provenance}; {note}" if note else self.provenance
         return dataclasses.replace(
             self,
             name=name or self.name,
-            images=self.images[index],
-            labels=self.labels[index],
             provenance=provenance,
+            **{field: getattr(self, field)[index] for field in self.per_example},
         )
 
 

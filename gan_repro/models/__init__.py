@@ -2,10 +2,28 @@
 
 from gan_repro.models.classifiers import cc_encoder_32, digit_classifier_b1
 from gan_repro.models.cogan32 import cogan_discriminators_32, cogan_generators_32
+from gan_repro.models.face_aging import (
+    face_aging_cdcgan_discriminator,
+    face_aging_cdcgan_generator,
+    face_aging_cgan_discriminator,
+    face_aging_cgan_generator,
+    face_aging_cyclegan_discriminator,
+    face_aging_cyclegan_generator,
+    face_aging_dcgan_discriminator,
+    face_aging_dcgan_generator,
+)
 
 __all__ = [
     "cc_encoder_32",
     "cogan_discriminators_32",
     "cogan_generators_32",
     "digit_classifier_b1",
+    "face_aging_cdcgan_discriminator",
+    "face_aging_cdcgan_generator",
+    "face_aging_cgan_discriminator",
+    "face_aging_cgan_generator",
+    "face_aging_cyclegan_discriminator",
+    "face_aging_cyclegan_generator",
+    "face_aging_dcgan_discriminator",
+    "face_aging_dcgan_generator",
 ]

@@ -9,6 +9,18 @@ import keras
 
 from gan_repro.models.classifiers import cc_encoder_32, digit_classifier_b1
 from gan_repro.models.cogan32 import cogan_discriminators_32, cogan_generators_32
+from gan_repro.models.face_aging import (
+    face_aging_cdcgan_discriminator,
+    face_aging_cdcgan_generator,
+    face_aging_cgan_discriminator,
+    face_aging_cgan_discriminator_body,
+    face_aging_cgan_generator,
+    face_aging_cgan_generator_body,
+    face_aging_cyclegan_discriminator,
+    face_aging_cyclegan_generator,
+    face_aging_dcgan_discriminator,
+    face_aging_dcgan_generator,
+)
 
 
 @dataclass(frozen=True)
@@ -56,6 +68,62 @@ REGISTRY: tuple[ModelEntry, ...] = (
         digit_classifier_b1,
     ),
     ModelEntry("cc_encoder_32", "SCoGAN authors' Nets.encoder (spec 10.4)", cc_encoder_32),
+    ModelEntry(
+        "face_aging_dcgan_generator",
+        "Face-aging thesis Fig A.1 (DCGAN G, 100x100x1)",
+        face_aging_dcgan_generator,
+    ),
+    ModelEntry(
+        "face_aging_dcgan_discriminator",
+        "Face-aging thesis Fig A.2 (DCGAN D)",
+        face_aging_dcgan_discriminator,
+    ),
+    ModelEntry(
+        "face_aging_cyclegan_generator",
+        "Face-aging thesis Figs A.3/A.4 (concatenating 'residual' blocks)",
+        face_aging_cyclegan_generator,
+    ),
+    ModelEntry(
+        "face_aging_cyclegan_discriminator",
+        "Face-aging thesis Fig A.5 (16x16 patch output)",
+        face_aging_cyclegan_discriminator,
+    ),
+    ModelEntry(
+        "face_aging_cgan_generator_body",
+        "Face-aging thesis Fig A.6 (inner CGAN G, latent 100)",
+        face_aging_cgan_generator_body,
+    ),
+    ModelEntry(
+        "face_aging_cgan_generator",
+        "Face-aging thesis L932-936: Fig A.6 + label Embedding x noise",
+        face_aging_cgan_generator,
+    ),
+    ModelEntry(
+        "face_aging_cgan_generator_latent120",
+        "Face-aging thesis L938, L1146: CGAN G at latent 120",
+        face_aging_cgan_generator,
+        {"latent_dim": 120},
+    ),
+    ModelEntry(
+        "face_aging_cgan_discriminator_body",
+        "Face-aging thesis Fig A.7 (inner CGAN D)",
+        face_aging_cgan_discriminator_body,
+    ),
+    ModelEntry(
+        "face_aging_cgan_discriminator",
+        "Face-aging thesis L944-950: Fig A.7 + label Embedding x image",
+        face_aging_cgan_discriminator,
+    ),
+    ModelEntry(
+        "face_aging_cdcgan_generator",
+        "Face-aging thesis Fig A.8 (conditional DCGAN G)",
+        face_aging_cdcgan_generator,
+    ),
+    ModelEntry(
+        "face_aging_cdcgan_discriminator",
+        "Face-aging thesis Fig A.9 (conditional DCGAN D)",
+        face_aging_cdcgan_discriminator,
+    ),
 )
 
 
