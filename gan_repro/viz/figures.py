@@ -1,16 +1,17 @@
-"""Multi-panel figures in the thesis layouts and loss curves, from run folders' files."""
+"""Multi-panel figures in the thesis layouts and loss curves, from run folders' files.
+
+Drawn on ``matplotlib.figure.Figure`` objects, not pyplot: no global backend is chosen, so the
+library works headless and leaves a notebook's inline plotting alone.
+"""
 
 from __future__ import annotations
 
 import csv
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from PIL import Image  # noqa: E402
+import numpy as np
+from matplotlib.figure import Figure
+from PIL import Image
 
 
 def panel_figure(
@@ -24,7 +25,8 @@ def panel_figure(
     """
     cols = min(columns, len(panels))
     rows = -(-len(panels) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.4 * cols, 3.6 * rows), squeeze=False)
+    fig = Figure(figsize=(3.4 * cols, 3.6 * rows))
+    axes = fig.subplots(rows, cols, squeeze=False)
     for ax in axes.flat[len(panels) :]:
         ax.axis("off")
     for i, (ax, (caption, path)) in enumerate(zip(axes.flat, panels, strict=False)):
@@ -40,7 +42,6 @@ def panel_figure(
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=150)
-    plt.close(fig)
     return out
 
 
@@ -64,7 +65,8 @@ def loss_curves(history_csv: str | Path, out: str | Path, title: str = "") -> Pa
         ],
     }
     groups = {k: v for k, v in groups.items() if v}
-    fig, axes = plt.subplots(1, len(groups), figsize=(4.5 * len(groups), 3.2), squeeze=False)
+    fig = Figure(figsize=(4.5 * len(groups), 3.2))
+    axes = fig.subplots(1, len(groups), squeeze=False)
     for ax, (name, keys) in zip(axes[0], groups.items(), strict=True):
         for k in keys:
             ax.plot(h["step"], h[k], label=k, lw=1)
@@ -77,5 +79,4 @@ def loss_curves(history_csv: str | Path, out: str | Path, title: str = "") -> Pa
     fig.tight_layout()
     out = Path(out)
     fig.savefig(out, dpi=120)
-    plt.close(fig)
     return out
