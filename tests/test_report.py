@@ -63,7 +63,7 @@ def test_same_z_pairs_are_the_same_across_measures():
     real = np.zeros((8, 2, 2, 3), np.uint8)
     m = lpips_measures(distance, generate, real, real, n=6, batch_size=6, noise_dim=3, seed=4)
     assert m["gen1_vs_gen2"] == 0.0  # identical generators on the same z
-    np.testing.assert_array_equal(seen[0], seen[1])  # the gen-vs-real passes reuse those z
+    assert len(seen) == 1  # one batch of z, generated once, serves all three measures
     assert np.all(np.abs(seen[0]) <= 1.0)
 
 

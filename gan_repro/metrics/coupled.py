@@ -34,15 +34,6 @@ def generated_batches(generate: Callable, n: int, noise_dim: int, batch_size: in
         yield generate(z)
 
 
-def _mean_distance(distance: Callable, pairs) -> float:
-    total, count = 0.0, 0
-    for a, b in pairs:
-        d = np.asarray(distance(a, b), np.float64)
-        total += float(d.sum())
-        count += d.size
-    return total / count
-
-
 def lpips_measures(
     distance: Callable,
     generate: Callable,
@@ -57,35 +48,20 @@ def lpips_measures(
 
     ``distance(x, y)`` returns per-pair LPIPS for float batches in [-1, 1];
     ``generate(z)`` returns ``(G1(z), G2(z))``; ``real1``/``real2`` are uint8 images.
+    One pass: each batch of z is generated once and serves all three generated measures.
     """
     rng = np.random.default_rng(seed)
-
-    def gen():
-        return generated_batches(generate, n, noise_dim, batch_size, seed)
-
-    return {
-        "gen1_vs_gen2": _mean_distance(distance, gen()),
-        "gen1_vs_real1": _mean_distance(
-            distance,
-            (
-                (g[0], r)
-                for g, r in zip(gen(), _real_batches(real1, n, batch_size, rng), strict=True)
-            ),
-        ),
-        "gen2_vs_real2": _mean_distance(
-            distance,
-            (
-                (g[1], r)
-                for g, r in zip(gen(), _real_batches(real2, n, batch_size, rng), strict=True)
-            ),
-        ),
-        "real1_vs_real2": _mean_distance(
-            distance,
-            zip(
-                _real_batches(real1, n, batch_size, rng),
-                _real_batches(real2, n, batch_size, rng),
-                strict=True,
-            ),
-        ),
-        "n_pairs": n,
-    }
+    streams = zip(
+        generated_batches(generate, n, noise_dim, batch_size, seed),
+        _real_batches(real1, n, batch_size, rng),  # paired with G1(z)
+        _real_batches(real2, n, batch_size, rng),  # paired with G2(z)
+        _real_batches(real1, n, batch_size, rng),  # the baseline's own draws
+        _real_batches(real2, n, batch_size, rng),
+        strict=True,
+    )
+    names = ("gen1_vs_gen2", "gen1_vs_real1", "gen2_vs_real2", "real1_vs_real2")
+    totals = dict.fromkeys(names, 0.0)
+    for (g1, g2), r1, r2, b1, b2 in streams:
+        for name, (a, b) in zip(names, ((g1, g2), (g1, r1), (g2, r2), (b1, b2)), strict=True):
+            totals[name] += float(np.asarray(distance(a, b), np.float64).sum())
+    return {**{k: v / n for k, v in totals.items()}, "n_pairs": n}
