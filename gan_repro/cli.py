@@ -24,7 +24,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from gan_repro.errors import GanReproError, check_choice  # noqa: E402
 
 #: Experiment names -> their module in the repository's ``experiments/`` package.
-EXPERIMENTS = {"scogan-mnist2svhn": "experiments.scogan.mnist2svhn"}
+EXPERIMENTS = {
+    "scogan-mnist2svhn": "experiments.scogan.mnist2svhn",
+    "face-aging": "experiments.face_aging.utkface",
+}
 
 
 def import_experiment(name: str):
@@ -81,15 +84,20 @@ def cmd_evaluate(args) -> None:
         metrics = _experiment_of(run).evaluate(
             Path(run), args.lpips_weights, args.inception_weights, args.n, args.data_dir
         )
-        print(f"{run}: " + json.dumps(metrics.get("lpips", {})))
+        print(f"{run}: metrics.json written ({', '.join(sorted(metrics))})")
 
 
 def cmd_report(args) -> None:
     from gan_repro.report import write_report
 
     exp = _experiment_of(args.runs[0])
-    out = Path(args.out or Path(args.runs[0]).parent / "report.md")
     runs = [Path(r) for r in args.runs]
+    if hasattr(exp, "report_folder"):  # experiments whose report covers a whole results folder
+        folders = {r.parent for r in runs}
+        for folder in sorted(folders):
+            print(exp.report_folder(folder).read_text())
+        return
+    out = Path(args.out or Path(args.runs[0]).parent / "report.md")
     print(write_report(runs, exp.PUBLISHED, exp.TABLES, exp.TITLE, out).read_text())
 
 

@@ -75,3 +75,13 @@ def resolve_weights(spec: KerasWeights, weights) -> Path | None:
             "weights='imagenet' for the Keras cache."
         )
     return path
+
+
+def weights_choice(choice: str, cached: bool, paper: bool, default):
+    """Resolve a metric's ``--*-weights`` option: 'auto' is the pretrained file (``default``,
+    downloaded at paper scale if need be); at smoke scale only if it is already on disk, else
+    random weights (``None``), which the metrics record says loudly. 'random' is ``None``;
+    anything else (a path, 'imagenet', 'default') is passed on."""
+    if choice == "auto":
+        return default if cached or paper else None
+    return None if choice == "random" else choice

@@ -264,14 +264,6 @@ def make_figures(out: Path) -> list[Path]:
     return made
 
 
-def _weights_choice(choice: str, cached: bool, paper: bool, default):
-    """'auto' = the pretrained file (downloaded at paper scale if need be); at smoke scale only
-    if it is already on disk, else random weights, which the metrics record says loudly."""
-    if choice == "auto":
-        return default if cached or paper else None
-    return None if choice == "random" else choice
-
-
 def evaluate(
     run_dir: Path,
     lpips_weights="auto",
@@ -290,7 +282,7 @@ def evaluate(
     from gan_repro.metrics.fid import INCEPTION_WEIGHTS, fid_kid, inception_features
     from gan_repro.metrics.lpips import LPIPS
     from gan_repro.metrics.weights import lpips_weights_path
-    from gan_repro.pretrained import is_cached
+    from gan_repro.pretrained import is_cached, weights_choice
 
     run_dir = Path(run_dir)
     config = read_json(run_dir / "config.json")
@@ -305,7 +297,7 @@ def evaluate(
         return g1(z, training=False)[-1], g2(z, training=False)[-1]
 
     paper = scale.full_data
-    lp_weights = _weights_choice(
+    lp_weights = weights_choice(
         lpips_weights, lpips_weights_path("alex").exists(), paper, "default"
     )
     lpips = LPIPS("alex", weights=lp_weights)
@@ -324,9 +316,7 @@ def evaluate(
         )
     ]
     metrics["agreement"] = class_agreement_from_images(classifier, fakes[0], fakes[1])
-    inc_weights = _weights_choice(
-        inception_weights, is_cached(INCEPTION_WEIGHTS), paper, "imagenet"
-    )
+    inc_weights = weights_choice(inception_weights, is_cached(INCEPTION_WEIGHTS), paper, "imagenet")
     inception = inception_features(inc_weights)
     rng = np.random.default_rng(seed)
     metrics["fid"], metrics["kid"] = {}, {}

@@ -7,7 +7,7 @@
 * :mod:`.pruning`: SVHN confidence pruning (thesis L546).
 """
 
-from .pipeline import image_stream, shuffled_indices
+from .pipeline import image_stream, labelled_image_stream, shuffled_indices
 from .pruning import confidence_mask, prune_domain
 from .sources import (
     SOURCES,
@@ -39,6 +39,7 @@ __all__ = [
     "confidence_mask",
     "grey_to_rgb",
     "image_stream",
+    "labelled_image_stream",
     "load_mnist",
     "load_svhn",
     "load_svhn_standin",

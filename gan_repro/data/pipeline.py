@@ -84,6 +84,23 @@ def image_stream(
     ``start`` counts *examples* consumed, so after ``s`` yielded elements the position is
     ``s * batch_size * group``; ``image_stream(..., start=that)`` continues the same stream.
     """
+    return labelled_image_stream(
+        images, None, batch_size=batch_size, seed=seed, start=start, group=group
+    )
+
+
+def labelled_image_stream(
+    images: np.ndarray,
+    labels: np.ndarray | None,
+    *,
+    batch_size: int,
+    seed: int,
+    start: int = 0,
+    group: int = 1,
+) -> tf.data.Dataset:
+    """:func:`image_stream` that also yields each image's label: elements ``(x, y)`` with
+    y int64 [batch_size] (or [batch_size, group]) taken at the same positions as the images.
+    ``labels=None`` yields the images alone (that is :func:`image_stream`)."""
     images = np.asarray(images)
     if images.ndim == 3:
         images = images[..., None]
@@ -91,6 +108,8 @@ def image_stream(
         raise BadOptionError(
             f"image_stream needs uint8 images [N,H,W,C]; got {images.dtype}{list(images.shape)}"
         )
+    if labels is not None and len(labels) != len(images):
+        raise BadOptionError(f"{len(images)} images but {len(labels)} labels")
     if int(batch_size) < 1 or int(group) < 1:
         raise BadOptionError(f"batch_size={batch_size} and group={group} must both be >= 1")
     _check_counts(len(images), seed, start)
@@ -98,17 +117,24 @@ def image_stream(
     batch_size, group = int(batch_size), int(group)
     per_step = batch_size * group
     height, width, channels = images.shape[1:]
-    with tf.device("/cpu:0"):  # tf.data runs on the host; keep the table there
+    with tf.device("/cpu:0"):  # tf.data runs on the host; keep the tables there
         table = tf.constant(images)
+        label_table = None if labels is None else tf.constant(np.asarray(labels, np.int64))
+
+    def arrange(t, shape):
+        if group == 1:
+            return tf.ensure_shape(t, [batch_size, *shape])
+        t = tf.reshape(t, [group, batch_size, *shape])
+        return tf.transpose(t, [1, 0, *range(2, 2 + len(shape))])
 
     def step(s):
         positions = start + s * per_step + tf.range(per_step, dtype=tf.int64)
-        x = tf.gather(table, _permute(positions, n, seed))
-        x = (tf.cast(x, tf.float32) - 127.5) / 127.5
-        if group == 1:
-            return tf.ensure_shape(x, [batch_size, height, width, channels])
-        x = tf.reshape(x, [group, batch_size, height, width, channels])
-        return tf.transpose(x, [1, 0, 2, 3, 4])
+        index = _permute(positions, n, seed)
+        x = (tf.cast(tf.gather(table, index), tf.float32) - 127.5) / 127.5
+        x = arrange(x, [height, width, channels])
+        if label_table is None:
+            return x
+        return x, arrange(tf.gather(label_table, index), [])
 
     ds = tf.data.Dataset.counter(0, dtype=tf.int64)
     ds = ds.map(step, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)

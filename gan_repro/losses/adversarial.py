@@ -1,4 +1,5 @@
-"""Adversarial losses of the SCoGAN thesis (spec 001, section 2.1 and 2.2).
+"""Adversarial losses of the SCoGAN thesis (spec 001, section 2.1 and 2.2), plus the face-aging
+thesis's BCE on logits and LSGAN MSE (spec 000, section 2.2).
 
 Discriminators and critics output raw logits / critic values, never a sigmoid (Tables 3.1/3.2
 end in a linear unit; the loss code applies the sigmoid itself, Listing 6.8 L1395-1436). Every
@@ -18,6 +19,8 @@ from gan_repro.errors import check_choice
 __all__ = [
     "ADVERSARIAL_LOSSES",
     "adversarial_losses",
+    "bce_with_logits",
+    "lsgan_loss",
     "ns_discriminator_loss",
     "ns_generator_loss",
     "wgan_critic_loss",
@@ -85,6 +88,56 @@ def wgan_generator_loss(fake_scores) -> tf.Tensor:
         float32 scalar.
     """
     return -tf.reduce_mean(_f32(fake_scores))
+
+
+def bce_with_logits(targets, logits) -> tf.Tensor:
+    """Binary cross-entropy on logits, the face-aging thesis's BC (spec 000, 2.1 and 2.2).
+
+    ``mean(-[t log σ(l) + (1 - t) log(1 - σ(l))])``: the BCE of thesis L498 with its sign typo
+    fixed, i.e. what Keras' ``binary_crossentropy`` computes on ``sigmoid(logits)`` (used by the
+    DCGAN, CGAN and CDCGAN discriminators and combined models, L820, L954, L982, and as BC in the
+    proposed loss, L1044-1046). Computed with ``tf.nn.sigmoid_cross_entropy_with_logits``, so
+    it is finite for any logit (Keras clips probabilities at 1e-7 instead, which only differs
+    for ``|logit| > ~16``).
+
+    Args:
+        targets: labels in [0, 1]; soft or flipped labels are fine (the utkd notebook's
+            ``0 + U(0, 0.1)`` / ``1 - U(0, 0.1)``, spec 8.13). Broadcast to ``logits``' shape;
+            ``[B]`` targets against ``[B, 1]`` logits get a trailing axis first.
+        logits: raw discriminator outputs, any shape (usually ``[B, 1]``).
+
+    Returns:
+        float32 scalar, the mean over all elements.
+    """
+    logits = _f32(logits)
+    targets = _f32(targets)
+    if (
+        targets.shape.rank is not None
+        and logits.shape.rank is not None
+        and targets.shape.rank == logits.shape.rank - 1
+        and targets.shape.rank > 0
+        and logits.shape[-1] == 1
+    ):
+        targets = targets[..., None]
+    targets = tf.broadcast_to(targets, tf.shape(logits))
+    return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=targets, logits=logits))
+
+
+def lsgan_loss(scores, target) -> tf.Tensor:
+    """Least-squares GAN loss ``mean((scores - target)²)`` (spec 000, 2.2, the CycleGAN).
+
+    The CycleGAN's Keras ``'mse'`` of the PatchGAN map against constant patch targets: 1.0 for
+    real (and for the generator's adversarial term), 0.0 for fake. The 0.5 "slowing" factor of
+    the discriminator (L906-910) is applied by the caller.
+
+    Args:
+        scores: raw discriminator outputs, any shape (e.g. ``[B, 16, 16, 1]``).
+        target: the constant target (1.0 or 0.0), or anything broadcastable to ``scores``.
+
+    Returns:
+        float32 scalar, the mean over all elements.
+    """
+    return tf.reduce_mean(tf.square(_f32(scores) - _f32(target)))
 
 
 LossPair = tuple[Callable[..., tf.Tensor], Callable[..., tf.Tensor]]

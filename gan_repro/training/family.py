@@ -78,6 +78,11 @@ class Family:
         Losses used for gradients must be divided by ``num_replicas``."""
         raise NotImplementedError
 
+    def state_variables(self) -> dict[str, list]:
+        """Variables outside the models and optimizers that a resumed run needs (e.g. the
+        CycleGAN image pools); checkpointed with them. None by default."""
+        return {}
+
     def samples(self, step: int) -> dict[str, np.ndarray]:
         """Images at the family's fixed sample noise, in inference mode, for the grid."""
         raise NotImplementedError

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import keras
 import tensorflow as tf
 
 
@@ -23,7 +24,7 @@ def _tf_variables(variables):
     global layer-name counters and includes the dropout ``SeedGenerator`` states, which the
     object graph leaves out.
     """
-    return [getattr(v, "value", v) for v in variables]
+    return [v.value if isinstance(v, keras.Variable) else v for v in variables]
 
 
 def finished_step(directory: Path) -> int:
@@ -35,9 +36,18 @@ def finished_step(directory: Path) -> int:
 class RunState:
     """Everything that must survive a restart, behind one ``tf.train.CheckpointManager``."""
 
-    def __init__(self, directory: Path, models: dict, optimizers: dict, keep: int = 3):
+    def __init__(
+        self,
+        directory: Path,
+        models: dict,
+        optimizers: dict,
+        keep: int = 3,
+        extra: dict[str, list] | None = None,
+    ):
         self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         objects = {"step": self.step}
+        for name, variables in (extra or {}).items():  # e.g. CycleGAN's image pools
+            objects[f"state_{name}"] = _tf_variables(variables)
         for name, model in models.items():
             objects[f"model_{name}"] = _tf_variables(model.variables)
         for name, opt in optimizers.items():

@@ -79,6 +79,7 @@ class Trainer:
             family.models,
             family.optimizers,
             keep=options.keep_checkpoints,
+            extra=family.state_variables(),
         )
         self.history = History(self.run_dir / "history.csv", self.run_dir / "tb")
         self._step_fn = None

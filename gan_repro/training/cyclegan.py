@@ -1,0 +1,308 @@
+"""CycleGAN of the face-aging thesis (section 4.3, L824-910): 20s (17-23) <-> 50s (47-53).
+
+The layer tables match Brownlee's Keras CycleGAN (spec sections 1.2 and 7), and so does the
+training loop, written here as one GradientTape step in the base code's order:
+
+1. Translate the real batches, ``fake_B = G_AB(A)``, ``fake_A = G_BA(B)`` (inference, i.e.
+   ``predict``), and pass each through its **image pool** (50 images, Shrivastava et al.; the
+   base code's ``update_image_pool``): while the pool fills, a fake goes in and is used; then with
+   probability 1/2 the fake is used as it is, else it replaces a random pooled image, which is
+   used instead. The pools are checkpointed, so a resumed run sees the same history.
+2. Update G_BA through its composite model (D_A and G_AB frozen):
+   ``1 * MSE(D_A(G_BA(B)), 1) + 5 * |G_BA(A) - A| + 10 * |G_AB(G_BA(B)) - B|
+   + 10 * |G_BA(G_AB(A)) - A|`` (adversarial, identity, forward and backward cycle; L906-910).
+3. Update D_A twice (Keras: two ``train_on_batch`` calls): on real A (target 1), then on the
+   pooled fakes (target 0), each loss ``0.5 * MSE``: the 0.5 "slows down the discriminator"
+   (L906-908).
+4. Update G_AB through its composite model (with the G_BA just updated), then D_B, the same way.
+
+LSGAN (MSE against patch targets of ones/zeros) everywhere; Adam(2e-4, 0.5) for the four models.
+Logged as the base code prints them: ``dA_real, dA_fake, dB_real, dB_fake`` (the 0.5-weighted
+values Keras reports) and ``g_AtoB, g_BtoA`` (each composite's weighted total), plus each term.
+
+Choices (spec 8.5, 8.16, 8.17): batch size 1 and the 50-image pool of the base code (the thesis
+states neither). ``d_loss_weight=1.0`` is the "collapsed" setting of Fig 5.4/5.5: the thesis's
+first run, before it slowed the discriminator. The Colab optimizer resets every ~8,000
+iterations (L1110-1112) are an artefact and are not emulated: runs resume exactly.
+The pools are per-replica state, so a pooled run uses one device (batch 1 leaves nothing to split).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from gan_repro.data.pipeline import image_stream
+from gan_repro.errors import BadOptionError, check_choice
+from gan_repro.losses import lsgan_loss
+from gan_repro.models.face_aging import (
+    CYCLEGAN_IMAGE_SHAPE,
+    RESIDUAL_MODES,
+    face_aging_cyclegan_discriminator,
+    face_aging_cyclegan_generator,
+)
+from gan_repro.training.family import Family
+from gan_repro.training.randomness import uniform_stream
+from gan_repro.viz.grids import save_image, tile, to_uint8
+
+#: The base code's 2 x 5 plot per direction: real inputs over their translations.
+GRID_PAIRS = 5
+
+
+@dataclass
+class CycleGANConfig:
+    """Hyper-parameters of the thesis's CycleGAN (defaults: spec sections 2.2 and 3)."""
+
+    image_shape: tuple[int, int, int] = CYCLEGAN_IMAGE_SHAPE
+    batch_size: int = 1
+    pool_size: int = 50
+    n_residual: int = 9
+    residual: str = "concat"
+    lr: float = 2e-4
+    beta_1: float = 0.5
+    d_loss_weight: float = 0.5  # 1.0: the collapsed first run (Fig 5.4a)
+    adversarial_weight: float = 1.0
+    identity_weight: float = 5.0
+    forward_cycle_weight: float = 10.0
+    backward_cycle_weight: float = 10.0
+
+    def __post_init__(self):
+        check_choice("residual", self.residual, RESIDUAL_MODES)
+        self.image_shape = tuple(int(v) for v in self.image_shape)
+        if self.batch_size < 1 or self.pool_size < 0:
+            raise BadOptionError("batch_size must be >= 1 and pool_size >= 0")
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def build_cyclegan_models(config: CycleGANConfig) -> dict[str, keras.Model]:
+    c = config
+    gen = lambda name: face_aging_cyclegan_generator(  # noqa: E731
+        c.image_shape, c.n_residual, c.residual, name=name
+    )
+    disc = lambda name: face_aging_cyclegan_discriminator(c.image_shape, name=name)  # noqa: E731
+    return {
+        "g_ab": gen("g_AtoB"),
+        "g_ba": gen("g_BtoA"),
+        "d_a": disc("d_A"),
+        "d_b": disc("d_B"),
+    }
+
+
+class ImagePool:
+    """The base code's pool of previously generated images, as variables (checkpointed).
+
+    Branch-free, so it compiles under ``tf.function`` and XLA: ``u_use`` and ``u_slot`` are
+    uniforms from the input stream (the base code's ``random()`` and ``randint``).
+    """
+
+    def __init__(self, size: int, image_shape, name: str):
+        self.size = size
+        self.images = tf.Variable(
+            tf.zeros((max(size, 1), *image_shape)), trainable=False, name=f"{name}_images"
+        )
+        self.count = tf.Variable(0, dtype=tf.int32, trainable=False, name=f"{name}_count")
+
+    @property
+    def variables(self) -> list:
+        return [self.images, self.count]
+
+    def query(self, fakes, u_use, u_slot):
+        if self.size == 0:
+            return fakes
+        out = []
+        for i in range(fakes.shape[0]):  # static batch size (1 in the thesis)
+            image = tf.cast(fakes[i], self.images.dtype)
+            count = self.count.read_value()
+            filling = count < self.size
+            slot = tf.where(
+                filling,
+                count,
+                tf.minimum(tf.cast(u_slot[i] * self.size, tf.int32), self.size - 1),
+            )
+            pooled = self.images[slot]
+            use_new = filling | (u_use[i] < 0.5)
+            store = filling | (u_use[i] >= 0.5)
+            self.images.scatter_nd_update([[slot]], [tf.where(store, image, pooled)])
+            self.count.assign(tf.minimum(count + 1, self.size))
+            out.append(tf.where(use_new, image, pooled))
+        return tf.stack(out)
+
+
+class CycleGAN(Family):
+    """Unpaired translation between ``domain_a`` and ``domain_b`` (uint8 [N,H,W,3] each)."""
+
+    def __init__(
+        self, config: CycleGANConfig, domain_a: np.ndarray, domain_b: np.ndarray, seed: int = 2020
+    ):
+        self.config = config
+        for name, dom in (("A", domain_a), ("B", domain_b)):
+            if tuple(dom.shape[1:]) != config.image_shape:
+                raise BadOptionError(
+                    f"domain {name} has faces of shape {tuple(dom.shape[1:])}, the CycleGAN "
+                    f"expects {config.image_shape}"
+                )
+        self.domains = (np.asarray(domain_a), np.asarray(domain_b))
+        self.seed = seed
+        rng = np.random.default_rng(seed)
+        self.fixed = tuple(
+            dom[rng.choice(len(dom), size=min(GRID_PAIRS, len(dom)), replace=False)]
+            for dom in self.domains
+        )
+
+    def build(self) -> None:
+        c = self.config
+        self.models = build_cyclegan_models(c)
+        self.optimizers = {
+            name: keras.optimizers.Adam(c.lr, beta_1=c.beta_1) for name in self.models
+        }
+        for name, opt in self.optimizers.items():
+            opt.build(self.models[name].trainable_variables)
+        self.pools = {k: ImagePool(c.pool_size, c.image_shape, f"pool_{k}") for k in ("a", "b")}
+
+    def state_variables(self) -> dict[str, list]:
+        if self.config.pool_size == 0:
+            return {}
+        return {f"pool_{k}": pool.variables for k, pool in self.pools.items()}
+
+    def dataset(self, start_step: int) -> tf.data.Dataset:
+        b = self.config.batch_size
+        reals = [
+            image_stream(images, batch_size=b, seed=self.seed + 101 * (i + 1), start=start_step * b)
+            for i, images in enumerate(self.domains)
+        ]
+        noise = uniform_stream(
+            self.seed, start_step, {k: (b,) for k in ("use_a", "slot_a", "use_b", "slot_b")}
+        )
+
+        def merge(a, b_, rnd):
+            return {"a": a, "b": b_, **rnd}
+
+        return tf.data.Dataset.zip((*reals, noise)).map(merge).prefetch(tf.data.AUTOTUNE)
+
+    # -- the replica step ------------------------------------------------------------------
+    def train_step(self, batch, num_replicas: int) -> dict[str, tf.Tensor]:
+        if num_replicas > 1 and self.config.pool_size:
+            raise BadOptionError("the image pool is per-device state: train on one device")
+        m = self.models
+        real_a, real_b = batch["a"], batch["b"]
+        fake_b = m["g_ab"](real_a, training=False)
+        fake_a = m["g_ba"](real_b, training=False)
+        fake_a = self.pools["a"].query(fake_a, batch["use_a"], batch["slot_a"])
+        fake_b = self.pools["b"].query(fake_b, batch["use_b"], batch["slot_b"])
+        logs = {}
+        # base code order: G_BtoA, D_A, G_AtoB, D_B
+        logs.update(self._generator_update("g_ba", "g_ab", "d_a", real_b, real_a, num_replicas))
+        logs.update(self._discriminator_update("d_a", real_a, fake_a, num_replicas, "dA"))
+        logs.update(self._generator_update("g_ab", "g_ba", "d_b", real_a, real_b, num_replicas))
+        logs.update(self._discriminator_update("d_b", real_b, fake_b, num_replicas, "dB"))
+        return logs
+
+    def _generator_update(self, g1, g2, d, source, target, num_replicas):
+        """The composite model of ``g1`` (source -> target); ``d`` judges the target domain.
+
+        ``g_AtoB``: adversarial on D_B(G_AB(A)), identity G_AB(B) ~ B, forward cycle
+        G_BA(G_AB(A)) ~ A, backward cycle G_AB(G_BA(B)) ~ B. Only ``g1`` is updated."""
+        c, m = self.config, self.models
+        with tf.GradientTape() as tape:
+            translated = m[g1](source, training=True)
+            adv = lsgan_loss(m[d](translated, training=True), 1.0)
+            identity = _mae(m[g1](target, training=True), target)
+            forward = _mae(m[g2](translated, training=True), source)
+            backward = _mae(m[g1](m[g2](target, training=True), training=True), target)
+            total = (
+                c.adversarial_weight * adv
+                + c.identity_weight * identity
+                + c.forward_cycle_weight * forward
+                + c.backward_cycle_weight * backward
+            )
+            scaled = total / num_replicas
+        variables = m[g1].trainable_variables
+        grads = tape.gradient(scaled, variables)
+        self.optimizers[g1].apply_gradients(zip(grads, variables))
+        name = "g_AtoB" if g1 == "g_ab" else "g_BtoA"
+        return {
+            name: total,
+            f"{name}_adv": adv,
+            f"{name}_identity": identity,
+            f"{name}_cycle_forward": forward,
+            f"{name}_cycle_backward": backward,
+        }
+
+    def _discriminator_update(self, d, real, fake, num_replicas, prefix):
+        """Two updates, real (target 1) then fake (target 0), each ``d_loss_weight * MSE``."""
+        model, opt = self.models[d], self.optimizers[d]
+        logs = {}
+        for kind, images, target in (("real", real, 1.0), ("fake", fake, 0.0)):
+            with tf.GradientTape() as tape:
+                loss = self.config.d_loss_weight * lsgan_loss(model(images, training=True), target)
+                scaled = loss / num_replicas
+            grads = tape.gradient(scaled, model.trainable_variables)
+            opt.apply_gradients(zip(grads, model.trainable_variables))
+            logs[f"{prefix}_{kind}"] = loss
+        return logs
+
+    # -- samples ---------------------------------------------------------------------------
+    def translate(self, images, direction: str = "AtoB", batch_size: int = 8) -> np.ndarray:
+        """Translate float [-1, 1] or uint8 faces with G_AB ("AtoB") or G_BA ("BtoA")."""
+        check_choice("direction", direction, ("AtoB", "BtoA"))
+        g = self.models["g_ab" if direction == "AtoB" else "g_ba"]
+        images = np.asarray(images)
+        if images.dtype == np.uint8:
+            images = (images.astype(np.float32) - 127.5) / 127.5
+        out = [
+            np.asarray(g(images[i : i + batch_size], training=False))
+            for i in range(0, len(images), batch_size)
+        ]
+        return np.concatenate(out) if out else images[:0]
+
+    def samples(self, step: int) -> dict[str, np.ndarray]:
+        a, b = self.fixed
+        return {
+            "real_a": a,
+            "a_to_b": self.translate(a, "AtoB"),
+            "real_b": b,
+            "b_to_a": self.translate(b, "BtoA"),
+        }
+
+    def save_samples(self, path, step: int) -> np.ndarray:
+        """Rows: real A, G_AB(A), real B, G_BA(B) (the base code's two 2x5 plots, stacked)."""
+        s = self.samples(step)
+        n = min(len(s["real_a"]), len(s["real_b"]))
+        rows = [to_uint8(s[k][:n]) if s[k].dtype != np.uint8 else s[k][:n] for k in s]
+        grid = tile(np.concatenate(rows), rows=4, cols=n)
+        save_image(grid, path)
+        return grid
+
+
+def _mae(a, b) -> tf.Tensor:
+    return tf.reduce_mean(tf.abs(tf.cast(a, tf.float32) - tf.cast(b, tf.float32)))
+
+
+def load_cyclegan(run_dir, domain_a=None, domain_b=None) -> tuple[CycleGAN, int]:
+    """The family of a trained run folder, generators and discriminators restored at its newest
+    checkpoint: ``family.translate(faces, "AtoB")``."""
+    from pathlib import Path
+
+    from gan_repro.runs import read_json
+    from gan_repro.training.state import RunState
+
+    run_dir = Path(run_dir)
+    saved = read_json(run_dir / "config.json")
+    config = CycleGANConfig(**saved["model"])
+    empty = np.zeros((1, *config.image_shape), np.uint8)
+    family = CycleGAN(
+        config,
+        empty if domain_a is None else domain_a,
+        empty if domain_b is None else domain_b,
+        seed=saved["trainer"]["seed"],
+    )
+    family.build()
+    step = RunState(run_dir / "checkpoints", family.models, {}).restore_latest()
+    if step == 0:
+        raise BadOptionError(f"{run_dir} has no checkpoint yet: train it first")
+    return family, step
