@@ -4,7 +4,7 @@ SCALE ?= paper
 OUT ?= runs
 ARGS ?=
 DEVICE ?= cpu
-BENCH_ARGS ?= --steps 2
+BENCH_ARGS ?= --steps 2 --face-models all
 
 .PHONY: install test lint bench models repro-scogan-mnist2svhn repro-face-aging
 

@@ -196,8 +196,35 @@ def main(argv=None) -> str:
         default=None,
         help="a python with torch + lpips, to time the official package on the same pairs",
     )
+    p.add_argument(
+        "--face-models",
+        default="none",
+        help="'all', 'none' or a comma list of dcgan,cgan,cgan-lc,cdcgan,cyclegan",
+    )
+    p.add_argument("--face-modes", default="keras,eager,function,xla")
+    p.add_argument("--cyclegan-size", type=int, default=256, help="thesis: 256")
     args = p.parse_args(argv)
     tables = []
+    if args.face_models != "none":
+        from gan_repro.bench_face import FACE_MODELS, format_face_table, run_face_bench
+
+        models = list(FACE_MODELS) if args.face_models == "all" else args.face_models.split(",")
+        rows = run_face_bench(
+            args.device,
+            models,
+            max(args.steps, 1),
+            args.face_modes.split(","),
+            args.cyclegan_size,
+        )
+        tables.append(
+            format_face_table(
+                rows,
+                f"Face-aging training steps at the thesis's batch sizes (CycleGAN "
+                f"{args.cyclegan_size}x{args.cyclegan_size}), {_where(args.device)}, "
+                f"TF {tf.__version__}",
+            )
+        )
+        print(tables[-1] + "\n", flush=True)
     if args.lpips_pairs:
         lp = run_lpips_bench(args.device, args.lpips_pairs, reference_python=args.reference_python)
         tables.append(
@@ -212,19 +239,20 @@ def main(argv=None) -> str:
     if args.steps == 0:
         return "\n\n".join(tables)
     rows = run_bench(args.device, args.batch, args.steps, args.variant, args.modes.split(","))
-    gpus = tf.config.list_physical_devices("GPU")
-    where = (
-        "GPU " + tf.config.experimental.get_device_details(gpus[0]).get("device_name", "")
-        if args.device == "gpu" and gpus
-        else f"CPU ({_cpu_count()} cores)"
-    )
     table = format_table(
         rows,
         f"SCoGAN-{args.variant} training step (5 critic iterations + generator step), "
-        f"batch {args.batch}, {where}, TF {tf.__version__}",
+        f"batch {args.batch}, {_where(args.device)}, TF {tf.__version__}",
     )
     print(table)
     return "\n\n".join([*tables, table])
+
+
+def _where(device: str) -> str:
+    gpus = tf.config.list_physical_devices("GPU")
+    if device == "gpu" and gpus:
+        return "GPU " + tf.config.experimental.get_device_details(gpus[0]).get("device_name", "")
+    return f"CPU ({_cpu_count()} cores)"
 
 
 def _cpu_count() -> int:

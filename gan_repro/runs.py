@@ -48,3 +48,44 @@ def environment() -> dict:
         "keras": keras.__version__,
         "devices": [d.name for d in tf.config.list_logical_devices()],
     }
+
+
+def experiment_parser(prog: str, description: str, scales, choices: tuple[str, str, list]):
+    """The command line every experiment script shares: ``--scale``, ``--out``, ``--data-dir``,
+    ``--steps``, ``--seed``, ``--jit``, ``--precision``, the pretrained-weights options,
+    ``--no-eval`` and ``--no-progress``, plus the script's list of runs ``choices`` =
+    ``(option, help name, names)`` (e.g. ``("--variants", "variant", [...])``)."""
+    import argparse
+
+    from gan_repro.training.trainer import PRECISIONS
+
+    option, _, names = choices
+    p = argparse.ArgumentParser(prog=prog, description=description)
+    p.add_argument("--scale", default="paper", help=f"one of {sorted(scales)}")
+    p.add_argument(option, default="all", help=f"'all' or a comma list of {list(names)}")
+    p.add_argument("--out", default="runs", type=Path, help="results root (default: runs/)")
+    p.add_argument("--data-dir", default=None, help="local dataset files (else GAN_REPRO_DATA)")
+    p.add_argument("--steps", type=int, default=None, help="override the scale's iterations")
+    p.add_argument("--seed", type=int, default=2020)
+    p.add_argument("--jit", action="store_true", help="compile the steps with XLA")
+    p.add_argument("--precision", default="float32", help=f"one of {PRECISIONS}")
+    p.add_argument("--lpips-weights", default="auto", help="auto | default | random | PATH")
+    p.add_argument("--inception-weights", default="auto", help="auto | imagenet | random | PATH")
+    p.add_argument("--no-eval", action="store_true", help="train only; evaluate later")
+    p.add_argument("--no-progress", action="store_true")
+    return p
+
+
+def check_experiment_args(args, scales, choices: tuple[str, str, list]) -> list[str]:
+    """Validate the shared options; return the chosen run names (all for 'all')."""
+    from gan_repro.errors import check_choice
+    from gan_repro.training.trainer import PRECISIONS
+
+    option, what, names = choices
+    check_choice("scale", args.scale, scales)
+    check_choice("precision", args.precision, PRECISIONS)
+    value = getattr(args, option.lstrip("-").replace("-", "_"))
+    chosen = list(names) if value == "all" else value.split(",")
+    for name in chosen:
+        check_choice(what, name, names)
+    return chosen

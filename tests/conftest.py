@@ -16,3 +16,10 @@ def shared_data() -> Path:
     if not path.is_dir():
         pytest.skip(f"real data subsets not found at {path}; set GAN_REPRO_SHARED_DATA")
     return path
+
+
+@pytest.fixture(scope="session")
+def shared_data_or_none() -> Path | None:
+    """Like ``shared_data``, but ``None`` instead of a skip (for tests with a bundled fallback)."""
+    path = Path(os.environ.get("GAN_REPRO_SHARED_DATA", REPO.parent / "shared" / "data"))
+    return path if path.is_dir() else None

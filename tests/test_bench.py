@@ -33,3 +33,14 @@ def test_reference_run_without_the_package_says_what_is_missing(tmp_path):
     fake.chmod(0o755)  # a python that cannot see torch or lpips
     with pytest.raises(BadOptionError, match="torch and lpips"):
         _reference_seconds(str(fake), "cpu", 2, 2, 32, 1)
+
+
+def test_face_bench_times_the_authors_loop_and_ours_on_one_model():
+    """CDCGAN (the cheapest face model): the Keras-GAN train_on_batch loop and our compiled
+    step both run at the thesis's batch size, and the ratio is taken against the authors' loop."""
+    from gan_repro.bench_face import format_face_table, run_face_bench
+
+    rows = run_face_bench("cpu", ["cdcgan"], steps=1, modes=("keras", "function"))
+    assert [(r["model"], r["mode"]) for r in rows] == [("cdcgan", "keras"), ("cdcgan", "function")]
+    assert all(r["s/step"] > 0 for r in rows) and rows[0]["speed-up"] == 1.0
+    assert "| cdcgan | function |" in format_face_table(rows, "t")

@@ -237,7 +237,7 @@ def test_fid_per_group(tiny_features, faces32):
     fa = extract_features(tiny_features, faces32[12:24])
     fb = extract_features(tiny_features, faces32[100:130])
     direct = frechet_distance(*feature_statistics(fa), *feature_statistics(fb), method="eigh")
-    assert out["diff"]["fid"] == pytest.approx(direct, rel=1e-9)
+    assert out["diff"]["fid"] == pytest.approx(direct, rel=1e-6)
     few = fid_per_group({"g": faces32[:1]}, {"g": faces32[:5], "h": faces32[5:9]}, tiny_features)
     assert ">= 2 images" in few["g"]["skipped"] and "skipped" in few["all"]
     assert "no generated images" in few["h"]["skipped"]

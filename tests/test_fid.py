@@ -217,3 +217,19 @@ def test_corrupt_weights_file_is_reported(tmp_path):
 def test_bad_weights_option():
     with pytest.raises(BadOptionError):
         inception_features(weights=3)
+
+
+def test_fid_from_features_low_rank_path_equals_the_full_formula():
+    """Fewer samples than dimensions: the samples-space trace equals the D x D computation."""
+    from gan_repro.metrics.fid import fid_from_features
+
+    rng = np.random.default_rng(3)
+    f1 = rng.normal(size=(20, 64))
+    f2 = rng.normal(loc=0.3, scale=1.5, size=(30, 64))
+    full = frechet_distance(*feature_statistics(f1), *feature_statistics(f2), method="sqrtm")
+    assert fid_from_features(f1, f2) == pytest.approx(full, rel=1e-6)
+    many1, many2 = rng.normal(size=(100, 8)), rng.normal(size=(90, 8))  # N > D: the usual path
+    assert fid_from_features(many1, many2) == pytest.approx(
+        frechet_distance(*feature_statistics(many1), *feature_statistics(many2)), rel=1e-9
+    )
+    assert fid_from_features(f1, f1) == pytest.approx(0.0, abs=1e-8)

@@ -27,12 +27,12 @@ import numpy as np
 import tensorflow as tf
 
 from experiments.face_aging.utkface import (
-    CLASSIFIER_OF,
     NAME,
     RUNS,
     SCALES,
     FaceData,
     classifier_for,
+    classifier_key,
 )
 from gan_repro.errors import BadOptionError
 from gan_repro.runs import read_json, write_json
@@ -71,6 +71,15 @@ def history_summary(run_dir: Path, config: dict) -> dict:
     return summary
 
 
+_NETS: dict = {}  # pretrained networks, built once per process (every run shares them)
+
+
+def _cached(key, build):
+    if key not in _NETS:
+        _NETS[key] = build()
+    return _NETS[key]
+
+
 def _pretrained(scale, lpips_weights: str, inception_weights: str):
     from gan_repro.metrics.fid import INCEPTION_WEIGHTS, inception_features
     from gan_repro.metrics.lpips import LPIPS
@@ -84,7 +93,11 @@ def _pretrained(scale, lpips_weights: str, inception_weights: str):
         "inception_weights": "imagenet" if inc else "RANDOM (not comparable)",
         "lpips_weights": "official v0.1 (converted)" if lp else "RANDOM (not comparable)",
     }
-    return (lambda: inception_features(inc)), (lambda: LPIPS("alex", weights=lp)), notes
+    return (
+        lambda: _cached(("inception", inc), lambda: inception_features(inc)),
+        lambda: _cached(("lpips", lp), lambda: LPIPS("alex", weights=lp)),
+        notes,
+    )
 
 
 def _fid_kwargs(n: int) -> dict:
@@ -130,7 +143,7 @@ def evaluate_image_gan(run_dir, config, scale, data, classifier, inception, n, s
     else:  # unconditional: the classes above are only labels of the noise draws
         all_fakes = np.concatenate(fakes)
         metrics["age_mix_generated"] = group_distribution(
-            classifier, all_fakes, list(faces.group_names)
+            classifier, all_fakes, list(faces.group_names), data_labels=faces.labels
         )
         counts = faces.counts()
         total = sum(counts.values())
@@ -200,7 +213,7 @@ def evaluate(
     seed = config["trainer"]["seed"]
     data = data or FaceData(scale, data_dir)
     classifier, classifier_metrics = classifier_for(
-        CLASSIFIER_OF[config["variant"]], scale, data, run_dir.parent, seed
+        config["variant"], scale, data, run_dir.parent, seed
     )
     make_inception, make_lpips, notes = _pretrained(scale, lpips_weights, inception_weights)
     inception = make_inception()
@@ -223,7 +236,7 @@ def evaluate(
         notes.pop("lpips_weights")
     metrics.update(notes)
     metrics["classifier"] = {
-        "key": CLASSIFIER_OF[config["variant"]],
+        "key": classifier_key(config["variant"], scale),
         **{k: classifier_metrics.get(k) for k in ("val_accuracy", "val_balanced_accuracy")},
     }
     metrics["losses"] = history_summary(run_dir, config)

@@ -29,11 +29,42 @@ from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
-from PIL import Image
 
 from gan_repro.runs import read_json
 from gan_repro.viz import face_aging as fv
 from gan_repro.viz.figures import read_history
+
+#: Side-by-side sample grids: (file, title, [(run, thesis iteration, caption), ...]).
+COMPARISONS = (
+    (
+        "fig5_3_cyclegan_30k_33k.png",
+        "Fig 5.3: rows real A, A->B, real B, B->A",
+        [("cyclegan", 30_000, "CycleGAN"), ("cyclegan", 33_000, "CycleGAN")],
+    ),
+    (
+        "fig5_4_collapsed_vs_healthy.png",
+        "Fig 5.4: CycleGAN at iteration 11,000",
+        [
+            ("cyclegan-collapsed", 11_000, "(collapsed) D not slowed"),
+            ("cyclegan", 11_000, "(healthy) D loss x0.5"),
+        ],
+    ),
+    (
+        "fig5_6_cgan_latent.png",
+        "Fig 5.6: CGAN, one face per age class (columns 0-9, 20-29, 50-59, 80+)",
+        [("cgan-z120", 59_800, "latent 120"), ("cgan-z100", 59_800, "latent 100")],
+    ),
+    (
+        "fig5_12_bce_vs_proposed.png",
+        "Fig 5.12: CGAN discriminator loss, BCE vs the proposed loss",
+        [("cgan-z120", 59_800, "BCE"), ("cgan-lc-b1", 59_800, "proposed loss, alpha 1, beta 1")],
+    ),
+    (
+        "fig5_14_beta1_vs_beta5.png",
+        "Fig 5.14: CGAN with the proposed loss",
+        [("cgan-lc-b1", 57_000, "beta 1"), ("cgan-lc-b5", 57_000, "beta 5")],
+    ),
+)
 
 
 def sample_steps(run_dir: Path) -> list[tuple[int, Path]]:
@@ -60,9 +91,13 @@ def _panel(run_dir: Path, thesis_step: int, caption: str):
     return f"{caption}, iteration {step}", path
 
 
+def _existing(run_dir: Path, thesis_steps) -> list[tuple[int, Path]]:
+    """The distinct sample grids at ``thesis_steps`` that exist, in step order."""
+    return sorted(s for s in {snapshot(run_dir, t) for t in thesis_steps} if s[1].exists())
+
+
 def _montage(run_dir: Path, thesis_steps, out: Path, title: str) -> Path:
-    shots = {snapshot(run_dir, s) for s in thesis_steps}
-    shots = sorted(s for s in shots if Path(s[1]).exists())
+    shots = _existing(run_dir, thesis_steps)
     if not shots:
         return fv.side_by_side([(title, Path(run_dir) / "missing.png")], out, title, columns=1)
     return fv.iteration_montage(shots, out, title)
@@ -130,23 +165,6 @@ def make_figures(out: Path, data) -> list[Path]:
         )
     )
     made.append(_cyclegan_pairs(out / "cyclegan", data, figs / "fig5_2_cyclegan_pairs.png"))
-    made.append(
-        fv.side_by_side(
-            [_panel(out / "cyclegan", s, "CycleGAN") for s in (30_000, 33_000)],
-            figs / "fig5_3_cyclegan_30k_33k.png",
-            "Fig 5.3: rows real A, A->B, real B, B->A",
-        )
-    )
-    made.append(
-        fv.side_by_side(
-            [
-                _panel(out / "cyclegan-collapsed", 11_000, "(collapsed) D not slowed"),
-                _panel(out / "cyclegan", 11_000, "(healthy) D loss x0.5"),
-            ],
-            figs / "fig5_4_collapsed_vs_healthy.png",
-            "Fig 5.4: CycleGAN at iteration 11,000",
-        )
-    )
     collapsed = out / "cyclegan-collapsed" / "history.csv"
     keys = ("dA_real", "dA_fake", "dB_real", "dB_fake", "g_AtoB", "g_BtoA")
     made.append(
@@ -155,16 +173,6 @@ def make_figures(out: Path, data) -> list[Path]:
             keys,
             figs / "fig5_5_collapsed_last10.png",
             "Fig 5.5: losses of the last 10 iterations, collapsed CycleGAN",
-        )
-    )
-    made.append(
-        fv.side_by_side(
-            [
-                _panel(out / "cgan-z120", 59_800, "latent 120"),
-                _panel(out / "cgan-z100", 59_800, "latent 100"),
-            ],
-            figs / "fig5_6_cgan_latent.png",
-            "Fig 5.6: CGAN, one face per age class (columns 0-9, 20-29, 50-59, 80+)",
         )
     )
     faces = _one_face_per_class(out / "cgan-z120")
@@ -179,11 +187,7 @@ def make_figures(out: Path, data) -> list[Path]:
     cgan_hist = out / "cgan-z120" / "history.csv"
     made.append(
         fv.samples_with_losses(
-            [
-                snapshot(out / "cgan-z120", s)
-                for s in (200, 5_000, 20_000, 40_000, 59_800)
-                if snapshot(out / "cgan-z120", s)[1].exists()
-            ],
+            _existing(out / "cgan-z120", (200, 5_000, 20_000, 40_000, 59_800)),
             read_history(cgan_hist) if cgan_hist.exists() else {},
             figs / "fig5_8_cgan_iterations_losses.png",
             "Fig 5.8: CGAN (latent 120) at various iterations, with its losses",
@@ -201,16 +205,6 @@ def make_figures(out: Path, data) -> list[Path]:
             cd, (10, 20, 30, 40), figs / "fig5_11_cdcgan_first.png", "Fig 5.11: first iterations"
         )
     )
-    made.append(
-        fv.side_by_side(
-            [
-                _panel(out / "cgan-z120", 59_800, "BCE"),
-                _panel(out / "cgan-lc-b1", 59_800, "proposed loss, alpha 1, beta 1"),
-            ],
-            figs / "fig5_12_bce_vs_proposed.png",
-            "Fig 5.12: CGAN discriminator loss, BCE vs the proposed loss",
-        )
-    )
     histories = [
         (caption, read_history(out / run / "history.csv"))
         for caption, run in (("BCE", "cgan-z120"), ("proposed, beta 5", "cgan-lc-b5"))
@@ -224,18 +218,12 @@ def make_figures(out: Path, data) -> list[Path]:
             window=25,
         )
     )
-    made.append(
-        fv.side_by_side(
-            [
-                _panel(out / "cgan-lc-b1", 57_000, "beta 1"),
-                _panel(out / "cgan-lc-b5", 57_000, "beta 5"),
-            ],
-            figs / "fig5_14_beta1_vs_beta5.png",
-            "Fig 5.14: CGAN with the proposed loss",
+    for filename, title, panels in COMPARISONS:
+        made.append(
+            fv.side_by_side(
+                [_panel(out / run, step, caption) for run, step, caption in panels],
+                figs / filename,
+                title,
+            )
         )
-    )
     return made
-
-
-def load_png(path) -> np.ndarray:
-    return np.asarray(Image.open(path))

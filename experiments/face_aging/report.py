@@ -137,7 +137,7 @@ def _fid_mean(run: str) -> Getter:
         if not f:
             return "–"
         vals = [v["fid"] for k, v in f.items() if k != "all" and isinstance(v, dict) and "fid" in v]
-        return f"{run}: mean per-class FID {_f(sum(vals) / len(vals), 1)}" if vals else "–"
+        return f"{run}: mean per-class FID {sum(vals) / len(vals):.3g}" if vals else "–"
 
     return get
 
@@ -207,7 +207,7 @@ STATEMENTS: list[tuple[str, str, Getter]] = [
 def _drift_table(m: dict) -> list[str]:
     lines = [
         "| run | direction | LPIPS(input, output) | LPIPS different faces | SSIM(input, output) "
-        "| SSIM different faces | outputs closer than another face |",
+        "| SSIM different faces | share with LPIPS below the different-face median |",
         "|---|---|---|---|---|---|---|",
     ]
     for run in ("cyclegan", "cyclegan-collapsed"):
@@ -215,9 +215,9 @@ def _drift_table(m: dict) -> list[str]:
             drift = x["identity_drift"]
             lines.append(
                 f"| {run} | {d} | {_f(drift['lpips']['mean'])} | "
-                f"{_f(drift['baseline']['lpips']['mean'])} | {_f(drift['ssim']['mean'])} | "
-                f"{_f(drift['baseline']['ssim']['mean'])} | "
-                f"{_f(drift['share_closer_than_baseline'])} |"
+                f"{_f(_get(drift, 'baseline', 'lpips', 'mean'))} | {_f(drift['ssim']['mean'])} | "
+                f"{_f(_get(drift, 'baseline', 'ssim', 'mean'))} | "
+                f"{_f(drift.get('share_lpips_below_baseline_median'))} |"
             )
     return lines
 
@@ -232,7 +232,7 @@ def _age_table(m: dict) -> list[str]:
         if not acc:
             continue
         fids = ", ".join(
-            f"{g} {_f(v['fid'], 1)}"
+            f"{g} {v['fid']:.3g}"
             for g, v in (x.get("fid_per_group") or {}).items()
             if isinstance(v, dict) and "fid" in v
         )
@@ -295,7 +295,7 @@ def report(out: Path) -> Path:
     parts += _age_table(metrics)
     dcgan = metrics.get("dcgan", {})
     if dcgan.get("age_mix_generated"):
-        mix = dcgan["age_mix_generated"].get("share", dcgan["age_mix_generated"])
+        mix = dcgan["age_mix_generated"]["shares"]
         parts += [
             "",
             "DCGAN (unconditional) age mix, generated: "

@@ -38,23 +38,26 @@ random partners per anchor for the proposed loss (8.15).
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from gan_repro.data.utkface import VARIANTS as DATA_VARIANTS
 from gan_repro.data.utkface import load_utkface
-from gan_repro.errors import BadOptionError, GanReproError, check_choice
-from gan_repro.runs import environment, read_json, write_json
+from gan_repro.errors import BadOptionError, GanReproError
+from gan_repro.runs import (
+    check_experiment_args,
+    environment,
+    experiment_parser,
+    read_json,
+    write_json,
+)
 from gan_repro.training.cyclegan import CycleGAN, CycleGANConfig
 from gan_repro.training.image_gan import ImageGAN, ImageGANConfig
 from gan_repro.training.state import finished_step
-from gan_repro.training.trainer import PRECISIONS, Trainer, TrainerOptions
+from gan_repro.training.trainer import Trainer, TrainerOptions
 from gan_repro.viz.figures import loss_curves
 
 NAME = "face-aging"
@@ -96,13 +99,6 @@ RUNS: dict[str, Run] = {
     ),
     "cdcgan": Run("image", "cdcgan", {"model": "cdcgan", "batch_size": 16}, "§5.4, Figs 5.9-5.11"),
 }
-#: The age-group classifier each run is judged by: (scheme, size, grey) of its data variant.
-CLASSIFIER_OF = {
-    name: "{scheme}-{size}-{colour}".format(
-        colour="grey" if DATA_VARIANTS[r.data]["grey"] else "rgb", **DATA_VARIANTS[r.data]
-    )
-    for name, r in RUNS.items()
-}
 
 
 @dataclass(frozen=True)
@@ -113,6 +109,7 @@ class Scale:
     full_data: bool
     cyclegan_size: int
     classifier_epochs: int
+    classifier_steps: int | None  # per epoch; None: one pass over the training split
     eval_per_class: int  # generated faces per age class (conditional runs)
     eval_translate: int  # faces translated per direction (CycleGAN)
     log_every: int = 10
@@ -151,6 +148,7 @@ SCALES = {
         full_data=True,
         cyclegan_size=256,
         classifier_epochs=15,
+        classifier_steps=None,
         eval_per_class=1000,
         eval_translate=1000,
         checkpoint_every=1000,
@@ -163,6 +161,7 @@ SCALES = {
         full_data=False,
         cyclegan_size=32,
         classifier_epochs=1,
+        classifier_steps=8,
         eval_per_class=6,
         eval_translate=6,
         log_every=1,
@@ -270,26 +269,35 @@ def run_one(name: str, scale: Scale, data: FaceData, out: Path, args) -> float:
 
 
 # ----------------------------------------------------------------------------------- classifiers
-def classifier_for(key: str, scale: Scale, data: FaceData, out: Path, seed: int):
-    """The age-group classifier ``key`` (e.g. ``thesis4-100-grey``), trained on first use and
-    saved in ``out/classifiers``; returns (model, its metrics)."""
+def classifier_key(run: str, scale: Scale) -> str:
+    """Which age-group classifier judges ``run``: its data variant's scheme, size and colour,
+    e.g. ``thesis4-100-grey`` (DCGAN, CGANs), ``thesis4-32-rgb``, ``cyclegan-256-rgb``."""
+    settings = DATA_VARIANTS[RUNS[run].data]
+    size = scale.cyclegan_size if RUNS[run].data == "cyclegan" else settings["size"]
+    return f"{settings['scheme']}-{size}-{'grey' if settings['grey'] else 'rgb'}"
+
+
+def classifier_for(run: str, scale: Scale, data: FaceData, out: Path, seed: int):
+    """The age-group classifier of ``run`` (:func:`classifier_key`), trained on the run's data
+    variant on first use and saved in ``out/classifiers``; returns (model, its metrics)."""
     from gan_repro.training.age_classifier import (
         load_age_classifier,
         save_age_classifier,
         train_age_classifier,
     )
 
+    key = classifier_key(run, scale)
     path = out / "classifiers" / f"{key}.keras"
     if path.exists():
         return load_age_classifier(path), read_json(path.with_suffix(".json"))
-    variant = next(RUNS[r].data for r, k in CLASSIFIER_OF.items() if k == key)
-    faces = data(variant)
+    faces = data(RUNS[run].data)
     print(f"[{NAME}] training the age-group classifier {key} on {len(faces.images)} faces")
     model, metrics = train_age_classifier(
         faces.images,
         faces.labels,
         classes=len(faces.group_names),
         epochs=scale.classifier_epochs,
+        steps_per_epoch=scale.classifier_steps,
         seed=seed,
         verbose=2 if scale.full_data else 0,
     )
@@ -315,27 +323,12 @@ def report_folder(out) -> Path:
 
 # ------------------------------------------------------------------------------------------ CLI
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(
-        prog="python -m experiments.face_aging.utkface", description=__doc__.split("\n\n")[0]
+    choices = ("--runs", "run", list(RUNS))
+    p = experiment_parser(
+        "python -m experiments.face_aging.utkface", __doc__.split("\n\n")[0], SCALES, choices
     )
-    p.add_argument("--scale", default="paper", help=f"one of {sorted(SCALES)}")
-    p.add_argument("--runs", default="all", help=f"'all' or a comma list of {list(RUNS)}")
-    p.add_argument("--out", default="runs", type=Path, help="results root (default: runs/)")
-    p.add_argument("--data-dir", default=None, help="the UTKFace folder (else GAN_REPRO_DATA)")
-    p.add_argument("--steps", type=int, default=None, help="override every run's iterations")
-    p.add_argument("--seed", type=int, default=2020)
-    p.add_argument("--jit", action="store_true", help="compile the steps with XLA")
-    p.add_argument("--precision", default="float32", help=f"one of {PRECISIONS}")
-    p.add_argument("--lpips-weights", default="auto", help="auto | default | random | PATH")
-    p.add_argument("--inception-weights", default="auto", help="auto | imagenet | random | PATH")
-    p.add_argument("--no-eval", action="store_true", help="train only; evaluate later")
-    p.add_argument("--no-progress", action="store_true")
     args = p.parse_args(argv)
-    check_choice("scale", args.scale, SCALES)
-    check_choice("precision", args.precision, PRECISIONS)
-    args.run_list = list(RUNS) if args.runs == "all" else args.runs.split(",")
-    for r in args.run_list:
-        check_choice("run", r, RUNS)
+    args.run_list = check_experiment_args(args, SCALES, choices)
     return args
 
 

@@ -25,7 +25,6 @@ Choices where the thesis is ambiguous (spec section 9), recorded in every run's 
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from dataclasses import dataclass
@@ -41,9 +40,15 @@ from gan_repro.data import (
     mnist_to_rgb32,
     prune_domain,
 )
-from gan_repro.errors import BadOptionError, check_choice
+from gan_repro.errors import BadOptionError
 from gan_repro.losses import vgg19_features, vgg19_weights_path
-from gan_repro.runs import environment, read_json, write_json
+from gan_repro.runs import (
+    check_experiment_args,
+    environment,
+    experiment_parser,
+    read_json,
+    write_json,
+)
 from gan_repro.training.classifier import (
     accuracy,
     load_classifier,
@@ -52,7 +57,7 @@ from gan_repro.training.classifier import (
 )
 from gan_repro.training.coupled import CoupledConfig, CoupledGAN, load_generators
 from gan_repro.training.state import finished_step
-from gan_repro.training.trainer import PRECISIONS, Trainer, TrainerOptions
+from gan_repro.training.trainer import Trainer, TrainerOptions
 from gan_repro.viz.figures import loss_curves, panel_figure
 
 NAME = "scogan-mnist2svhn"
@@ -339,37 +344,20 @@ def report(out: Path) -> Path:
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(
-        prog="python -m experiments.scogan.mnist2svhn", description=__doc__.split("\n\n")[0]
-    )
-    p.add_argument("--scale", default="paper", help=f"one of {sorted(SCALES)}")
-    p.add_argument("--variants", default="all", help=f"'all' or a comma list of {list(VARIANTS)}")
-    p.add_argument("--out", default="runs", type=Path, help="results root (default: runs/)")
-    p.add_argument(
-        "--data-dir", default=None, help="local dataset files (else GAN_REPRO_DATA / TFDS)"
+    choices = ("--variants", "variant", list(VARIANTS))
+    p = experiment_parser(
+        "python -m experiments.scogan.mnist2svhn", __doc__.split("\n\n")[0], SCALES, choices
     )
     p.add_argument("--classifier", default=None, help="a saved Table B.1 classifier (.keras)")
     p.add_argument("--vgg-weights", default="auto", help="auto | imagenet | random | PATH.h5")
-    p.add_argument("--steps", type=int, default=None, help="override the scale's iterations")
-    p.add_argument("--seed", type=int, default=2020)
-    p.add_argument("--jit", action="store_true", help="compile the step with XLA")
-    p.add_argument("--precision", default="float32", help=f"one of {PRECISIONS}")
     p.add_argument(
         "--shared-generator-layers",
         type=int,
         default=None,
         help="SCoGAN variants only: share the first N generator blocks (code: 1)",
     )
-    p.add_argument("--lpips-weights", default="auto", help="auto | default | random | PATH")
-    p.add_argument("--inception-weights", default="auto", help="auto | imagenet | random | PATH")
-    p.add_argument("--no-eval", action="store_true", help="train only; evaluate later")
-    p.add_argument("--no-progress", action="store_true")
     args = p.parse_args(argv)
-    check_choice("scale", args.scale, SCALES)
-    check_choice("precision", args.precision, PRECISIONS)
-    args.variant_list = list(VARIANTS) if args.variants == "all" else args.variants.split(",")
-    for v in args.variant_list:
-        check_choice("variant", v, VARIANTS)
+    args.variant_list = check_experiment_args(args, SCALES, choices)
     return args
 
 

@@ -30,8 +30,7 @@ from gan_repro.errors import BadOptionError
 from gan_repro.metrics.fid import (
     _as_model_input,
     extract_features,
-    feature_statistics,
-    frechet_distance,
+    fid_from_features,
     inception_features,
     kernel_inception_distance,
 )
@@ -209,7 +208,7 @@ def _fid_entry(fa, fb, opts: dict, method: str) -> dict:
             "n_b": n_b,
         }
     m = min(int(opts["subset_size"]), n_a, n_b)
-    fid = frechet_distance(*feature_statistics(fa), *feature_statistics(fb), method=method)
+    fid = fid_from_features(fa, fb, method=method)
     kid_mean, kid_std = kernel_inception_distance(fa, fb, opts["num_subsets"], m, opts["seed"])
     return {
         "fid": fid,

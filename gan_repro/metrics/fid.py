@@ -250,6 +250,35 @@ def frechet_distance(mu1, sigma1, mu2, sigma2, eps: float = 1e-6, method: str = 
     return float(diff @ diff + np.trace(s1) + np.trace(s2) - 2.0 * tr_covmean)
 
 
+def fid_from_features(f1, f2, method: str = "eigh") -> float:
+    """FID of two feature sets [N1, D], [N2, D] (covariances with ddof=1).
+
+    With fewer samples than dimensions (``min(N1, N2) <= D``, e.g. a few hundred faces per age
+    group against Inception's 2048 features) the covariances have rank < N, and the trace term
+    is computed exactly in the samples' space instead of D x D: with centred ``X1``, ``X2``,
+    ``Tr sqrt(S1 S2)`` is the sum of the singular values of ``X1 X2^T / sqrt((N1-1)(N2-1))``
+    (the nonzero eigenvalues of ``S1 S2`` are those of ``M M^T`` with ``M = X1 X2^T / c``).
+    That is O(N^2 D) instead of O(D^3): milliseconds instead of seconds, the same number (tested
+    against :func:`frechet_distance`). Otherwise :func:`frechet_distance` with ``method``.
+    """
+    f1, f2 = (np.asarray(f, np.float64) for f in (f1, f2))
+    for f in (f1, f2):
+        if f.ndim != 2 or len(f) < 2:
+            raise BadOptionError(f"need features [N>=2, D]; got shape {f.shape}")
+    if f1.shape[1] != f2.shape[1]:
+        raise BadOptionError(f"feature sizes differ: {f1.shape[1]} vs {f2.shape[1]}")
+    if min(len(f1), len(f2)) > f1.shape[1]:
+        return frechet_distance(*feature_statistics(f1), *feature_statistics(f2), method=method)
+    if not (np.isfinite(f1).all() and np.isfinite(f2).all()):
+        raise CorruptDataError("features hold NaN or inf")
+    x1, x2 = f1 - f1.mean(0), f2 - f2.mean(0)
+    c1, c2 = len(f1) - 1.0, len(f2) - 1.0
+    tr_covmean = np.linalg.svd(x1 @ x2.T, compute_uv=False).sum() / np.sqrt(c1 * c2)
+    diff = f1.mean(0) - f2.mean(0)
+    trace1, trace2 = (x1 * x1).sum() / c1, (x2 * x2).sum() / c2
+    return float(diff @ diff + trace1 + trace2 - 2.0 * tr_covmean)
+
+
 # ----------------------------------------------------------------------------------------- KID
 def polynomial_kernel(x, y) -> np.ndarray:
     """Cubic polynomial kernel ``(x @ y.T / d + 1) ** 3`` of KID (Bińkowski et al. 2018)."""
@@ -327,6 +356,6 @@ def fid_kid(
         model = inception_features(weights)
     fa = extract_features(model, images_a, batch_size)
     fb = extract_features(model, images_b, batch_size)
-    fid = frechet_distance(*feature_statistics(fa), *feature_statistics(fb), method=fid_method)
+    fid = fid_from_features(fa, fb, method=fid_method)
     kid_mean, kid_std = kernel_inception_distance(fa, fb, num_subsets, subset_size, seed)
     return {"fid": fid, "kid_mean": kid_mean, "kid_std": kid_std, "n_a": len(fa), "n_b": len(fb)}

@@ -24,11 +24,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from gan_repro.errors import BadOptionError, CorruptDataError, WeightsMissingError
+from gan_repro.errors import BadOptionError, CorruptDataError
 from gan_repro.metrics.fid import _as_model_input, _feature_fn
 from gan_repro.models.age_classifier import age_group_classifier
 from gan_repro.runs import read_json, write_json
-from gan_repro.training.classifier import _labelled_stream
+from gan_repro.training.classifier import _labelled_stream, load_classifier
 
 
 # ---------------------------------------------------------------------------------------- split
@@ -258,16 +258,12 @@ def save_age_classifier(model: keras.Model, metrics: dict, path: str | Path) -> 
 
 def load_age_classifier(path: str | Path) -> keras.Model:
     """Load a classifier saved by :func:`save_age_classifier`, frozen (``trainable = False``)."""
-    path = Path(path)
-    if not path.is_file():
-        raise WeightsMissingError(
-            f"age classifier file {path} does not exist; train it with the experiment "
-            "(train_age_classifier + save_age_classifier on the faces of the same variant) "
-            "or pass the path of a saved .keras age classifier"
-        )
-    model = keras.models.load_model(path, compile=False)
-    model.trainable = False
-    return model
+    return load_classifier(
+        path,
+        "age classifier",
+        "train it with the experiment (train_age_classifier + save_age_classifier on the faces "
+        "of the same variant) or pass the path of a saved .keras age classifier",
+    )
 
 
 def load_age_classifier_metrics(path: str | Path) -> dict | None:

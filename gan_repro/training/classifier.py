@@ -82,14 +82,15 @@ def accuracy(model: keras.Model, images: np.ndarray, labels: np.ndarray) -> floa
     return float(np.mean(predict_probs(model, images).argmax(-1) == labels))
 
 
-def load_classifier(path: str | Path) -> keras.Model:
+def load_classifier(path: str | Path, what: str = "classifier", fix: str | None = None):
     """Load a saved ``.keras`` classifier, frozen; a missing file is named with the fix."""
     path = Path(path)
     if not path.is_file():
-        raise WeightsMissingError(
-            f"classifier file {path} does not exist; pass the path of a saved Table B.1 "
-            "classifier (.keras), or leave the option out to train one first"
+        fix = fix or (
+            "pass the path of a saved Table B.1 classifier (.keras), or leave the option out "
+            "to train one first"
         )
+        raise WeightsMissingError(f"{what} file {path} does not exist; {fix}")
     model = keras.models.load_model(path, compile=False)
     model.trainable = False
     return model

@@ -25,6 +25,11 @@ states neither). ``d_loss_weight=1.0`` is the "collapsed" setting of Fig 5.4/5.5
 first run, before it slowed the discriminator. The Colab optimizer resets every ~8,000
 iterations (L1110-1112) are an artefact and are not emulated: runs resume exactly.
 The pools are per-replica state, so a pooled run uses one device (batch 1 leaves nothing to split).
+
+Speed: the composite model's four generator passes are three here. Instance normalisation
+normalises each image on its own, so G_AB on ``[A; B]`` in one batch is exactly G_AB(A) and
+G_AB(B) (translation and identity), and G_BA on ``[G_AB(A); B]`` gives the forward cycle and the
+input of the backward one (tested against separate calls).
 """
 
 from __future__ import annotations
@@ -44,7 +49,7 @@ from gan_repro.models.face_aging import (
     face_aging_cyclegan_discriminator,
     face_aging_cyclegan_generator,
 )
-from gan_repro.training.family import Family
+from gan_repro.training.family import Family, descend
 from gan_repro.training.randomness import uniform_stream
 from gan_repro.viz.grids import save_image, tile, to_uint8
 
@@ -208,12 +213,18 @@ class CycleGAN(Family):
         ``g_AtoB``: adversarial on D_B(G_AB(A)), identity G_AB(B) ~ B, forward cycle
         G_BA(G_AB(A)) ~ A, backward cycle G_AB(G_BA(B)) ~ B. Only ``g1`` is updated."""
         c, m = self.config, self.models
+        n = tf.shape(source)[0]
         with tf.GradientTape() as tape:
-            translated = m[g1](source, training=True)
+            # Instance norm is per image, so one call on [source; target] is exactly the two
+            # calls of the composite model (translation and identity), and likewise for g2.
+            out1 = m[g1](tf.concat([source, target], 0), training=True)
+            translated, same = out1[:n], out1[n:]
+            out2 = m[g2](tf.concat([translated, target], 0), training=True)
+            cycled, target_in_source = out2[:n], out2[n:]
             adv = lsgan_loss(m[d](translated, training=True), 1.0)
-            identity = _mae(m[g1](target, training=True), target)
-            forward = _mae(m[g2](translated, training=True), source)
-            backward = _mae(m[g1](m[g2](target, training=True), training=True), target)
+            identity = _mae(same, target)
+            forward = _mae(cycled, source)
+            backward = _mae(m[g1](target_in_source, training=True), target)
             total = (
                 c.adversarial_weight * adv
                 + c.identity_weight * identity
@@ -221,9 +232,7 @@ class CycleGAN(Family):
                 + c.backward_cycle_weight * backward
             )
             scaled = total / num_replicas
-        variables = m[g1].trainable_variables
-        grads = tape.gradient(scaled, variables)
-        self.optimizers[g1].apply_gradients(zip(grads, variables))
+        descend(self.optimizers[g1], tape, scaled, m[g1].trainable_variables)
         name = "g_AtoB" if g1 == "g_ab" else "g_BtoA"
         return {
             name: total,
@@ -241,8 +250,7 @@ class CycleGAN(Family):
             with tf.GradientTape() as tape:
                 loss = self.config.d_loss_weight * lsgan_loss(model(images, training=True), target)
                 scaled = loss / num_replicas
-            grads = tape.gradient(scaled, model.trainable_variables)
-            opt.apply_gradients(zip(grads, model.trainable_variables))
+            descend(opt, tape, scaled, model.trainable_variables)
             logs[f"{prefix}_{kind}"] = loss
         return logs
 

@@ -14,6 +14,13 @@ import numpy as np
 import tensorflow as tf
 
 
+def descend(optimizer, tape: tf.GradientTape, loss: tf.Tensor, variables: list) -> None:
+    """One optimizer step on ``variables`` down the gradient of ``loss`` (recorded by ``tape``);
+    the one-model update of the face-aging families (Keras ``train_on_batch``)."""
+    grads = tape.gradient(loss, variables)
+    optimizer.apply_gradients(zip(grads, variables, strict=True))
+
+
 class GradientRouter:
     """Apply each model's gradient of *its own* loss with the optimizer that owns each variable.
 

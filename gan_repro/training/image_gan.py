@@ -48,7 +48,7 @@ from gan_repro.data.pipeline import labelled_image_stream
 from gan_repro.errors import BadOptionError, check_choice
 from gan_repro.losses import bce_with_logits, lipschitz_ssim_loss, partner_indices, proposed_loss
 from gan_repro.models import face_aging as fa
-from gan_repro.training.family import Family
+from gan_repro.training.family import Family, descend
 from gan_repro.training.randomness import fixed_normal, uniform_stream
 from gan_repro.viz.grids import save_image, tile
 
@@ -237,8 +237,7 @@ class ImageGAN(Family):
                     loss = proposed_loss(bce, lc, c.alpha, c.beta)
                     logs.update({f"{k}_{kind}": v for k, v in lc_logs.items()})
                 scaled = loss / num_replicas
-            grads = tape.gradient(scaled, m["d"].trainable_variables)
-            self.optimizers["d"].apply_gradients(zip(grads, m["d"].trainable_variables))
+            descend(self.optimizers["d"], tape, scaled, m["d"].trainable_variables)
             hit = tf.cast(tf.round(tf.sigmoid(logits)) == tf.round(target), tf.float32)
             logs[f"d_{kind}"] = loss
             logs[f"d_acc_{kind}"] = tf.reduce_mean(hit)
@@ -249,8 +248,7 @@ class ImageGAN(Family):
             g_images = self.generate(z, g_classes, training=True)
             g_loss = bce_with_logits(t_gen, self.discriminate(g_images, g_classes))
             scaled = g_loss / num_replicas
-        grads = tape.gradient(scaled, m["g"].trainable_variables)
-        self.optimizers["g"].apply_gradients(zip(grads, m["g"].trainable_variables))
+        descend(self.optimizers["g"], tape, scaled, m["g"].trainable_variables)
         logs["d_loss"] = 0.5 * (logs["d_real"] + logs["d_fake"])
         logs["d_acc"] = 0.5 * (logs.pop("d_acc_real") + logs.pop("d_acc_fake"))
         logs["g_loss"] = g_loss

@@ -55,14 +55,16 @@ def read_history(path: str | Path) -> dict[str, np.ndarray]:
 
 def loss_curves(history_csv: str | Path, out: str | Path, title: str = "") -> Path:
     """Discriminator and generator losses against the step, one panel each (cf. Fig 4.3's
-    D-loss plots); regulariser terms, when present, in a third panel on a log scale."""
+    D-loss plots; keys starting with d/gp and g/adv); every other logged term (regularisers,
+    the proposed loss's LC, ...) in a third panel, on a log scale when all are positive."""
     h = read_history(history_csv)
+    keys = [k for k in h if k != "step"]
+    disc = [k for k in keys if k.startswith(("d", "gp"))]
+    gen = [k for k in keys if k.startswith(("g", "adv")) and k not in disc]
     groups = {
-        "critic / discriminator": [k for k in h if k.startswith(("d1", "d2", "gp"))],
-        "generator": [k for k in h if k in ("g1", "g2", "adv1", "adv2")],
-        "regularisers": [
-            k for k in h if k in ("fr", "sl", "cc", "pl_content", "pl_style1", "pl_style2")
-        ],
+        "critic / discriminator": disc,
+        "generator": gen,
+        "regularisers and terms": [k for k in keys if k not in disc and k not in gen],
     }
     groups = {k: v for k, v in groups.items() if v}
     fig = Figure(figsize=(4.5 * len(groups), 3.2))
@@ -70,7 +72,7 @@ def loss_curves(history_csv: str | Path, out: str | Path, title: str = "") -> Pa
     for ax, (name, keys) in zip(axes[0], groups.items(), strict=True):
         for k in keys:
             ax.plot(h["step"], h[k], label=k, lw=1)
-        if name == "regularisers" and all((h[k] > 0).all() for k in keys):
+        if name.startswith("regularisers") and all((h[k] > 0).all() for k in keys):
             ax.set_yscale("log")
         ax.set_title(name, fontsize=10)
         ax.set_xlabel("iteration")

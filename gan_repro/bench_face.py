@@ -1,0 +1,158 @@
+"""``gan-repro bench --face-models ...``: each face-aging model's training step, timed.
+
+One step is one iteration of the thesis's loop at its batch size (spec 000 section 3): DCGAN
+batch 60, CGAN batch 100 (latent 120 with the proposed loss for ``cgan-lc``), CDCGAN batch 16,
+CycleGAN batch 1 at 256x256 (``--cyclegan-size`` for a quicker look; the parameter count does not
+depend on it). Synthetic uint8 faces: the cost does not depend on the pixels.
+
+Modes: ``keras`` is the authors' loop, Keras-GAN's ``generator.predict`` + two
+``discriminator.train_on_batch`` + ``combined.train_on_batch`` on compiled Keras models (the
+baseline "faster than the authors' code" is measured against; image GANs only); ``eager`` runs our
+step op by op; ``function`` compiles it with ``tf.function`` (what the trainer does); ``xla``
+adds ``jit_compile``.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from gan_repro.errors import BadOptionError, check_choice
+from gan_repro.training.cyclegan import CycleGAN, CycleGANConfig
+from gan_repro.training.image_gan import ImageGAN, ImageGANConfig, build_models
+from gan_repro.training.trainer import time_steps
+
+FACE_MODELS = {
+    "dcgan": {"model": "dcgan", "batch_size": 60},
+    "cgan": {"model": "cgan", "batch_size": 100, "latent_dim": 120},
+    "cgan-lc": {"model": "cgan", "batch_size": 100, "latent_dim": 120, "d_loss": "proposed"},
+    "cdcgan": {"model": "cdcgan", "batch_size": 16},
+    "cyclegan": {},
+}
+FACE_MODES = ("keras", "eager", "function", "xla")
+
+
+def _family(name: str, cyclegan_size: int, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    if name == "cyclegan":
+        config = CycleGANConfig(image_shape=(cyclegan_size, cyclegan_size, 3))
+        x = rng.integers(0, 256, (4, *config.image_shape), dtype=np.uint8)
+        family = CycleGAN(config, x, x[::-1].copy(), seed=seed)
+    else:
+        config = ImageGANConfig(**FACE_MODELS[name])
+        x = rng.integers(0, 256, (2 * config.batch_size, *config.image_shape), dtype=np.uint8)
+        family = ImageGAN(config, x, rng.integers(0, config.classes, len(x)), seed=seed)
+    family.build()
+    return family
+
+
+def keras_authors_step(config: ImageGANConfig):
+    """The Keras-GAN ``train`` iteration (dcgan.py / cgan.py) on Keras 3 compiled models: returns
+    ``step(batch)`` running predict, two D ``train_on_batch`` and the combined one."""
+    c = config
+    g, _ = build_models(c)
+    _, d = build_models(ImageGANConfig(**{**c.as_dict(), "d_loss": "bce"}))
+    d = keras.Model(d.inputs, keras.layers.Activation("sigmoid")(d.outputs[0]))
+    d.compile(keras.optimizers.Adam(c.lr, beta_1=c.beta_1), "binary_crossentropy")
+    d.trainable = False
+    cond = g.inputs[1:]
+    combined = keras.Model(g.inputs, d([g(g.inputs), *cond]) if cond else d(g(g.inputs)))
+    combined.compile(keras.optimizers.Adam(c.lr, beta_1=c.beta_1), "binary_crossentropy")
+    b = c.batch_size
+    rng = np.random.default_rng(0)
+    ones, zeros = np.ones((b, 1), np.float32), np.zeros((b, 1), np.float32)
+
+    def condition(labels):
+        if c.model == "cgan":
+            return [labels.reshape(-1, 1).astype(np.int32)]
+        if c.model == "cdcgan":
+            return [np.eye(c.classes, dtype=np.float32)[labels]]
+        return []
+
+    def step(batch):
+        x, labels = np.asarray(batch["x"]), np.asarray(batch["y"])
+        z = rng.normal(size=(b, c.latent_dim)).astype(np.float32)
+        fake = g.predict_on_batch([z, *condition(labels)] if c.conditional else z)
+        real_in = [x, *condition(labels)] if c.conditional else x
+        fake_in = [fake, *condition(labels)] if c.conditional else fake
+        d_real = d.train_on_batch(real_in, ones)
+        d_fake = d.train_on_batch(fake_in, zeros)
+        sampled = rng.integers(0, c.classes, b)
+        g_in = [z, *condition(sampled)] if c.conditional else z
+        g_loss = combined.train_on_batch(g_in, ones)
+        return {"d_real": d_real, "d_fake": d_fake, "g_loss": g_loss}
+
+    return step
+
+
+def run_face_bench(
+    device: str = "cpu",
+    models=tuple(FACE_MODELS),
+    steps: int = 3,
+    modes=FACE_MODES,
+    cyclegan_size: int = 256,
+) -> list[dict]:
+    """Seconds per training step of each face model in each mode; table rows."""
+    check_choice("device", device, ("cpu", "gpu"))
+    if device == "gpu" and not tf.config.list_physical_devices("GPU"):
+        raise BadOptionError("--device gpu: TensorFlow sees no GPU on this machine")
+    rows = []
+    with tf.device("/GPU:0" if device == "gpu" else "/CPU:0"):
+        for name in models:
+            check_choice("face model", name, FACE_MODELS)
+            family = _family(name, cyclegan_size)
+            batch = next(iter(family.dataset(0)))
+
+            def ours(b, family=family):
+                return family.train_step(b, 1)
+
+            fns = {
+                "eager": ours,
+                "function": tf.function(ours),
+                "xla": tf.function(ours, jit_compile=True),
+            }
+            for mode in modes:
+                check_choice("mode", mode, FACE_MODES)
+                row = {"model": name, "mode": mode}
+                try:
+                    if mode == "keras":
+                        if name == "cyclegan" or family.config.d_loss == "proposed":
+                            continue  # no Keras-GAN loop for these (see the module doc)
+                        fn = keras_authors_step(family.config)
+                    else:
+                        fn = fns[mode]
+                    row["s/step"] = time_steps(fn, batch, steps)
+                    row["steps/s"] = 1.0 / row["s/step"]
+                except Exception as e:  # XLA may lack an op on this device: say so
+                    row["error"] = f"{type(e).__name__}: {str(e)[:100]}"
+                rows.append(row)
+    for r in rows:
+        base = _baseline(rows, r["model"])
+        if base and "s/step" in r:
+            r["speed-up"] = base / r["s/step"]
+    return rows
+
+
+def _baseline(rows: list[dict], model: str) -> float | None:
+    """s/step of the model's authors' loop (keras), else of its eager step."""
+    timed = {r["mode"]: r["s/step"] for r in rows if r["model"] == model and "s/step" in r}
+    return timed.get("keras") or timed.get("eager")
+
+
+def format_face_table(rows: list[dict], title: str) -> str:
+    lines = [
+        title,
+        "",
+        "| model | mode | s/step | steps/s | speed-up vs authors' loop (keras) or eager |",
+        "|---|---|---|---|---|",
+    ]
+    for r in rows:
+        if "error" in r:
+            lines.append(f"| {r['model']} | {r['mode']} | n/a | n/a | {r['error']} |")
+        else:
+            lines.append(
+                f"| {r['model']} | {r['mode']} | {r['s/step']:.4g} | {r['steps/s']:.4g} | "
+                f"{r.get('speed-up', float('nan')):.2f}x |"
+            )
+    return "\n".join(lines)
