@@ -188,7 +188,7 @@ def main(argv=None) -> str:
     p.add_argument("--device", default="cpu", help="cpu | gpu")
     p.add_argument("--batch", type=int, default=128, help="batch size (paper: 128)")
     p.add_argument("--steps", type=int, default=3, help="timed steps per mode (0 skips)")
-    p.add_argument("--variant", default="SLFR")
+    p.add_argument("--variant", default="SLFR", help="a Table 5.2 column, or none")
     p.add_argument("--modes", default="eager,function,xla")
     p.add_argument("--lpips-pairs", type=int, default=1000, help="0 skips the LPIPS table")
     p.add_argument(
@@ -236,7 +236,7 @@ def main(argv=None) -> str:
             )
         )
         print(tables[-1] + "\n", flush=True)
-    if args.steps == 0:
+    if args.steps == 0 or args.variant == "none":
         return "\n\n".join(tables)
     rows = run_bench(args.device, args.batch, args.steps, args.variant, args.modes.split(","))
     table = format_table(

@@ -211,7 +211,7 @@ def evaluate(
         raise BadOptionError(f"{run_dir} is not a {NAME} run folder")
     scale = SCALES[config["scale"]]
     seed = config["trainer"]["seed"]
-    data = data or FaceData(scale, data_dir)
+    data = data or FaceData(scale, data_dir or config["data"].get("data_dir"))
     classifier, classifier_metrics = classifier_for(
         config["variant"], scale, data, run_dir.parent, seed
     )

@@ -256,7 +256,11 @@ def run_one(name: str, scale: Scale, data: FaceData, out: Path, args) -> float:
             "thesis_steps": PAPER_STEPS[name],
             "model": family.config.as_dict(),
             "trainer": vars(options),
-            "data": {"provenance": faces.provenance, "counts": faces.counts()},
+            "data": {
+                "provenance": faces.provenance,
+                "counts": faces.counts(),
+                "data_dir": None if args.data_dir is None else str(Path(args.data_dir).resolve()),
+            },
             "environment": environment(),
         },
     )

@@ -38,7 +38,7 @@ per-epoch permutations (every face once per epoch) where Keras-GAN drew indices 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import keras
 import numpy as np
@@ -77,7 +77,6 @@ class ImageGANConfig:
     beta: float = 1.0
     d2: str = "ssim"  # "ssim" (the thesis) | "dssim"
     ssim_floor: float = 0.01
-    extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
         check_choice("model", self.model, MODELS)
