@@ -36,11 +36,11 @@ def test_reference_run_without_the_package_says_what_is_missing(tmp_path):
 
 
 def test_face_bench_times_the_authors_loop_and_ours_on_one_model():
-    """CDCGAN (the cheapest face model): the Keras-GAN train_on_batch loop and our compiled
-    step both run at the thesis's batch size, and the ratio is taken against the authors' loop."""
+    """CGAN (the cheapest face model to trace): the Keras-GAN train_on_batch loop and our
+    compiled step both run at the thesis's batch size; the ratio is against the authors' loop."""
     from gan_repro.bench_face import format_face_table, run_face_bench
 
-    rows = run_face_bench("cpu", ["cdcgan"], steps=1, modes=("keras", "function"))
-    assert [(r["model"], r["mode"]) for r in rows] == [("cdcgan", "keras"), ("cdcgan", "function")]
+    rows = run_face_bench("cpu", ["cgan"], steps=1, modes=("keras", "function"))
+    assert [(r["model"], r["mode"]) for r in rows] == [("cgan", "keras"), ("cgan", "function")]
     assert all(r["s/step"] > 0 for r in rows) and rows[0]["speed-up"] == 1.0
-    assert "| cdcgan | function |" in format_face_table(rows, "t")
+    assert "| cgan | function |" in format_face_table(rows, "t")
