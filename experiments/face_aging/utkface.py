@@ -303,6 +303,7 @@ def classifier_for(run: str, scale: Scale, data: FaceData, out: Path, seed: int)
         classes=len(faces.group_names),
         epochs=scale.classifier_epochs,
         steps_per_epoch=scale.classifier_steps,
+        train_eval_limit=None if scale.full_data else 256,
         seed=seed,
         verbose=2 if scale.full_data else 0,
     )
