@@ -148,18 +148,8 @@ def _baseline(rows: list[dict], model: str) -> float | None:
 
 
 def format_face_table(rows: list[dict], title: str) -> str:
-    lines = [
-        title,
-        "",
-        "| model | mode | s/step | steps/s | speed-up vs authors' loop (keras) or eager |",
-        "|---|---|---|---|---|",
-    ]
-    for r in rows:
-        if "error" in r:
-            lines.append(f"| {r['model']} | {r['mode']} | n/a | n/a | {r['error']} |")
-        else:
-            lines.append(
-                f"| {r['model']} | {r['mode']} | {r['s/step']:.4g} | {r['steps/s']:.4g} | "
-                f"{r.get('speed-up', float('nan')):.2f}x |"
-            )
-    return "\n".join(lines)
+    """:func:`gan_repro.bench.format_table` with a model column and the authors'-loop ratio."""
+    from gan_repro.bench import format_table
+
+    label = "speed-up vs authors' loop (keras) or eager"
+    return format_table(rows, title, speedup=("speed-up", label), leading=("model",))

@@ -109,7 +109,7 @@ def _sample(reals: np.ndarray, n: int, seed: int) -> np.ndarray:
     return reals[rng.choice(len(reals), size=min(n, len(reals)), replace=False)]
 
 
-def evaluate_image_gan(run_dir, config, scale, data, classifier, inception, n, seed) -> dict:
+def evaluate_image_gan(run_dir, config, data, classifier, inception, n, seed) -> dict:
     """Age accuracy and per-class FID of a CGAN/CDCGAN run; age mix and FID of the DCGAN."""
     from gan_repro.metrics.face_aging import age_group_accuracy, fid_per_group, group_distribution
     from gan_repro.metrics.fid import fid_kid
@@ -154,7 +154,7 @@ def evaluate_image_gan(run_dir, config, scale, data, classifier, inception, n, s
     return metrics
 
 
-def evaluate_cyclegan(run_dir, config, scale, data, classifier, inception, lpips, n, seed):
+def evaluate_cyclegan(run_dir, data, classifier, inception, lpips, n, seed):
     """Age accuracy of translated faces, identity drift and FID of a CycleGAN run."""
     from gan_repro.metrics.face_aging import age_group_accuracy, identity_drift
     from gan_repro.metrics.fid import fid_kid
@@ -219,19 +219,11 @@ def evaluate(
     inception = make_inception()
     if config["family"] == "cycle":
         metrics = evaluate_cyclegan(
-            run_dir,
-            config,
-            scale,
-            data,
-            classifier,
-            inception,
-            make_lpips(),
-            n or scale.eval_translate,
-            seed,
+            run_dir, data, classifier, inception, make_lpips(), n or scale.eval_translate, seed
         )
     else:
         metrics = evaluate_image_gan(
-            run_dir, config, scale, data, classifier, inception, n or scale.eval_per_class, seed
+            run_dir, config, data, classifier, inception, n or scale.eval_per_class, seed
         )
         notes.pop("lpips_weights")
     metrics.update(notes)

@@ -291,7 +291,7 @@ def load_generators(run_dir) -> tuple[keras.Model, keras.Model, CoupledConfig, i
     from pathlib import Path
 
     from gan_repro.runs import read_json
-    from gan_repro.training.state import RunState
+    from gan_repro.training.state import restore_trained
 
     run_dir = Path(run_dir)
     config = CoupledConfig(**read_json(run_dir / "config.json")["model"])
@@ -301,7 +301,5 @@ def load_generators(run_dir) -> tuple[keras.Model, keras.Model, CoupledConfig, i
         use_firstlayer=config.use_firstlayer,
         init=config.init,
     )
-    step = RunState(run_dir / "checkpoints", {"g1": g1, "g2": g2}, {}).restore_latest()
-    if step == 0:
-        raise BadOptionError(f"{run_dir} has no checkpoint yet: train it first")
+    step = restore_trained(run_dir, {"g1": g1, "g2": g2})
     return g1, g2, config, step

@@ -297,10 +297,9 @@ def load_cyclegan(run_dir, domain_a=None, domain_b=None) -> tuple[CycleGAN, int]
     from pathlib import Path
 
     from gan_repro.runs import read_json
-    from gan_repro.training.state import RunState
+    from gan_repro.training.state import restore_trained
 
-    run_dir = Path(run_dir)
-    saved = read_json(run_dir / "config.json")
+    saved = read_json(Path(run_dir) / "config.json")
     config = CycleGANConfig(**saved["model"])
     empty = np.zeros((1, *config.image_shape), np.uint8)
     family = CycleGAN(
@@ -310,7 +309,4 @@ def load_cyclegan(run_dir, domain_a=None, domain_b=None) -> tuple[CycleGAN, int]
         seed=saved["trainer"]["seed"],
     )
     family.build()
-    step = RunState(run_dir / "checkpoints", family.models, {}).restore_latest()
-    if step == 0:
-        raise BadOptionError(f"{run_dir} has no checkpoint yet: train it first")
-    return family, step
+    return family, restore_trained(run_dir, family.models)

@@ -157,8 +157,9 @@ class ImageGAN(Family):
         rows, cols = GRID[c.model]
         self.fixed_z = fixed_normal(self.seed, (rows * cols, c.latent_dim))
         # CGAN: the 4 classes in each row; CDCGAN: one row per class
-        per_row = np.arange(rows * cols) % cols if c.model == "cgan" else np.arange(rows * cols)
-        self.fixed_classes = (per_row // (1 if c.model == "cgan" else cols)) % c.classes
+        cells = np.arange(rows * cols)
+        # CGAN: the classes along each row; CDCGAN: one row per class; DCGAN: unused
+        self.fixed_classes = (cells % cols if c.model == "cgan" else cells // cols) % c.classes
 
     # -- input stream ----------------------------------------------------------------------
     def dataset(self, start_step: int) -> tf.data.Dataset:
@@ -298,19 +299,15 @@ def load_image_gan(run_dir) -> tuple[ImageGAN, int]:
     from pathlib import Path
 
     from gan_repro.runs import read_json
-    from gan_repro.training.state import RunState
+    from gan_repro.training.state import restore_trained
 
-    run_dir = Path(run_dir)
-    model = dict(read_json(run_dir / "config.json")["model"])
-    config = ImageGANConfig(**model)
+    saved = read_json(Path(run_dir) / "config.json")
+    config = ImageGANConfig(**saved["model"])
     family = ImageGAN(
         config,
         np.zeros((1, *config.image_shape), np.uint8),
         np.zeros(1, np.int64),
-        seed=read_json(run_dir / "config.json")["trainer"]["seed"],
+        seed=saved["trainer"]["seed"],
     )
     family.build()
-    step = RunState(run_dir / "checkpoints", family.models, {}).restore_latest()
-    if step == 0:
-        raise BadOptionError(f"{run_dir} has no checkpoint yet: train it first")
-    return family, step
+    return family, restore_trained(run_dir, family.models)

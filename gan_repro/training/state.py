@@ -75,3 +75,15 @@ class RunState:
     def save(self, step: int) -> str:
         self.step.assign(step)
         return self.manager.save(checkpoint_number=step)
+
+
+def restore_trained(run_dir, models: dict) -> int:
+    """Restore ``models`` (e.g. a run's generators, for metrics and notebooks) from the newest
+    checkpoint of the run folder ``run_dir``; return its step. A folder without a checkpoint is
+    refused with the fix."""
+    from gan_repro.errors import BadOptionError
+
+    step = RunState(Path(run_dir) / "checkpoints", models, {}).restore_latest()
+    if step == 0:
+        raise BadOptionError(f"{run_dir} has no checkpoint yet: train it first")
+    return step
