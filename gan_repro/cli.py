@@ -40,9 +40,9 @@ def import_experiment(name: str):
 
 
 def cmd_models(args) -> None:
-    from gan_repro.models.registry import REGISTRY, describe
+    from gan_repro.models.registry import describe, entries
 
-    rows = [describe(e) for e in REGISTRY]
+    rows = [describe(e) for e in entries()]
     if args.json:
         print(json.dumps(rows, indent=2))
         return

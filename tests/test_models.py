@@ -14,7 +14,7 @@ from gan_repro.models import (
     cogan_generators_32,
     digit_classifier_b1,
 )
-from gan_repro.models.registry import REGISTRY, describe, unique_params
+from gan_repro.models.registry import describe, entries, unique_params
 
 
 def conv_t(k, cin, cout):
@@ -120,7 +120,7 @@ def test_out_of_range_sharing_is_refused_with_the_range():
 
 
 def test_registry_lists_every_builder_with_counts():
-    rows = {r["name"]: r for r in map(describe, REGISTRY)}
+    rows = {r["name"]: r for r in map(describe, entries())}
     assert rows["scogan_generators_32"]["total_params"] == 2 * GEN
     assert rows["cogan_generators_32"]["total_params"] == 2 * GEN - sum(BLOCKS)
     assert rows["cogan_discriminators_32"]["total_params"] == 2 * DISC - sum(DISC_BLOCKS[1:])

@@ -1,5 +1,6 @@
 """Keras functional-API builders, one module per model family, named after their tables."""
 
+from gan_repro.models.age_classifier import age_group_classifier
 from gan_repro.models.classifiers import cc_encoder_32, digit_classifier_b1
 from gan_repro.models.cogan32 import cogan_discriminators_32, cogan_generators_32
 from gan_repro.models.face_aging import (
@@ -14,6 +15,7 @@ from gan_repro.models.face_aging import (
 )
 
 __all__ = [
+    "age_group_classifier",
     "cc_encoder_32",
     "cogan_discriminators_32",
     "cogan_generators_32",

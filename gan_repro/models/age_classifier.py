@@ -28,6 +28,7 @@ from __future__ import annotations
 import keras
 
 from gan_repro.errors import BadOptionError
+from gan_repro.registry import NETWORKS
 
 #: Channels of the main blocks.
 BLOCK_FILTERS = (32, 64, 128, 256)
@@ -49,6 +50,10 @@ def _conv_bn_relu(h, filters: int, strides: int, name: str):
     return keras.layers.ReLU(name=f"{name}_relu")(h)
 
 
+@NETWORKS.register(
+    "age_group_classifier",
+    source="Age-group classifier of this suite (face-aging evaluation, not in the thesis)",
+)
 def age_group_classifier(
     image_shape: tuple[int, int, int] = (100, 100, 1),
     classes: int = 4,

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import keras
 
+from gan_repro.registry import NETWORKS
 
+
+@NETWORKS.register(
+    "digit_classifier_b1",
+    source="SCoGAN thesis Table B.1 (code layout, spec 10.8)",
+)
 def digit_classifier_b1(
     input_shape: tuple[int, int, int] = (32, 32, 3),
     classes: int = 10,
@@ -37,6 +43,7 @@ def digit_classifier_b1(
     return keras.Model(x, y, name=name)
 
 
+@NETWORKS.register("cc_encoder_32", source="SCoGAN authors' Nets.encoder (spec 10.4)")
 def cc_encoder_32(
     input_shape: tuple[int, int, int] = (32, 32, 3),
     noise_dim: int = 100,

@@ -26,6 +26,7 @@ import keras
 
 from gan_repro.errors import BadOptionError
 from gan_repro.models.layers import batch_norm, kernel_initializer, prelu
+from gan_repro.registry import NETWORKS
 
 NOISE_DIM = 100
 IMAGE_SHAPE = (32, 32, 3)
@@ -88,6 +89,16 @@ def _output_layer(channels: int, init: str, bias: float, name: str):
     )
 
 
+@NETWORKS.register(
+    "cogan_generators_32",
+    source="SCoGAN thesis Table 3.1 (+ Listings 6.3/6.7), CoGAN: 4 shared blocks",
+    shared_layers=4,
+)
+@NETWORKS.register(
+    "scogan_generators_32",
+    source="SCoGAN thesis Table 3.1 without shared layers (L871, L996), multi-output Listing 6.7",
+    shared_layers=0,
+)
 def cogan_generators_32(
     shared_layers: int = 4,
     noise_dim: int = NOISE_DIM,
@@ -154,6 +165,16 @@ def _disc_blocks(init: str, bias: float, dropout: float):
     ]
 
 
+@NETWORKS.register(
+    "cogan_discriminators_32",
+    source="SCoGAN thesis Table 3.2, CoGAN: last 3 blocks shared",
+    shared_layers=3,
+)
+@NETWORKS.register(
+    "scogan_discriminators_32",
+    source="SCoGAN thesis Table 3.2 without shared layers",
+    shared_layers=0,
+)
 def cogan_discriminators_32(
     shared_layers: int = 3,
     input_shape: tuple[int, int, int] = IMAGE_SHAPE,

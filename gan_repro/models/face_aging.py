@@ -42,6 +42,7 @@ import keras
 
 from gan_repro.errors import BadOptionError, check_choice
 from gan_repro.models.layers import kernel_initializer
+from gan_repro.registry import NETWORKS
 
 LATENT_DIM = 100
 #: The four UTKFace age groups of the CGAN/CDCGAN (L920-926): [0,10), [20,30), [50,60), [80,117).
@@ -83,6 +84,10 @@ def _sigmoid_or_logit(logits: bool) -> str | None:
 # --------------------------------------------------------------------------------------------
 
 
+@NETWORKS.register(
+    "face_aging_dcgan_generator",
+    source="Face-aging thesis Fig A.1 (DCGAN G, 100x100x1)",
+)
 def face_aging_dcgan_generator(
     latent_dim: int = LATENT_DIM,
     image_shape: tuple[int, int, int] = DCGAN_IMAGE_SHAPE,
@@ -115,6 +120,7 @@ def face_aging_dcgan_generator(
     return keras.Model(z, image, name=name)
 
 
+@NETWORKS.register("face_aging_dcgan_discriminator", source="Face-aging thesis Fig A.2 (DCGAN D)")
 def face_aging_dcgan_discriminator(
     image_shape: tuple[int, int, int] = DCGAN_IMAGE_SHAPE,
     dropout: float = 0.25,
@@ -156,6 +162,10 @@ def face_aging_dcgan_discriminator(
 # --------------------------------------------------------------------------------------------
 
 
+@NETWORKS.register(
+    "face_aging_cyclegan_generator",
+    source="Face-aging thesis Figs A.3/A.4 (concatenating 'residual' blocks)",
+)
 def face_aging_cyclegan_generator(
     image_shape: tuple[int, int, int] = CYCLEGAN_IMAGE_SHAPE,
     n_residual: int = 9,
@@ -219,6 +229,10 @@ def face_aging_cyclegan_generator(
     return keras.Model(x, image, name=name)
 
 
+@NETWORKS.register(
+    "face_aging_cyclegan_discriminator",
+    source="Face-aging thesis Fig A.5 (16x16 patch output)",
+)
 def face_aging_cyclegan_discriminator(
     image_shape: tuple[int, int, int] = CYCLEGAN_IMAGE_SHAPE,
     name: str = "face_aging_cyclegan_discriminator",
@@ -257,6 +271,10 @@ def face_aging_cyclegan_discriminator(
 # --------------------------------------------------------------------------------------------
 
 
+@NETWORKS.register(
+    "face_aging_cgan_generator_body",
+    source="Face-aging thesis Fig A.6 (inner CGAN G, latent 100)",
+)
 def face_aging_cgan_generator_body(
     latent_dim: int = LATENT_DIM,
     image_shape: tuple[int, int, int] = CGAN_IMAGE_SHAPE,
@@ -285,6 +303,15 @@ def face_aging_cgan_generator_body(
     return keras.Model(z, image, name=name)
 
 
+@NETWORKS.register(
+    "face_aging_cgan_generator",
+    source="Face-aging thesis L932-936: Fig A.6 + label Embedding x noise",
+)
+@NETWORKS.register(
+    "face_aging_cgan_generator_latent120",
+    source="Face-aging thesis L938, L1146: CGAN G at latent 120",
+    latent_dim=120,
+)
 def face_aging_cgan_generator(
     latent_dim: int = LATENT_DIM,
     classes: int = AGE_CLASSES,
@@ -311,6 +338,10 @@ def face_aging_cgan_generator(
     return keras.Model([z, label], body(conditioned), name=name)
 
 
+@NETWORKS.register(
+    "face_aging_cgan_discriminator_body",
+    source="Face-aging thesis Fig A.7 (inner CGAN D)",
+)
 def face_aging_cgan_discriminator_body(
     image_shape: tuple[int, int, int] = CGAN_IMAGE_SHAPE,
     dropout: float = 0.4,
@@ -338,6 +369,10 @@ def face_aging_cgan_discriminator_body(
     return keras.Model(x, y, name=name)
 
 
+@NETWORKS.register(
+    "face_aging_cgan_discriminator",
+    source="Face-aging thesis L944-950: Fig A.7 + label Embedding x image",
+)
 def face_aging_cgan_discriminator(
     classes: int = AGE_CLASSES,
     image_shape: tuple[int, int, int] = CGAN_IMAGE_SHAPE,
@@ -366,6 +401,10 @@ def face_aging_cgan_discriminator(
 # --------------------------------------------------------------------------------------------
 
 
+@NETWORKS.register(
+    "face_aging_cdcgan_generator",
+    source="Face-aging thesis Fig A.8 (conditional DCGAN G)",
+)
 def face_aging_cdcgan_generator(
     latent_dim: int = LATENT_DIM,
     classes: int = AGE_CLASSES,
@@ -405,6 +444,10 @@ def face_aging_cdcgan_generator(
     return keras.Model([z, one_hot], image, name=name)
 
 
+@NETWORKS.register(
+    "face_aging_cdcgan_discriminator",
+    source="Face-aging thesis Fig A.9 (conditional DCGAN D)",
+)
 def face_aging_cdcgan_discriminator(
     classes: int = AGE_CLASSES,
     image_shape: tuple[int, int, int] = CDCGAN_IMAGE_SHAPE,

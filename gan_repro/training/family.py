@@ -7,7 +7,8 @@ grids are the one :class:`gan_repro.training.trainer.Trainer`.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import keras
 import numpy as np
@@ -65,11 +66,36 @@ class Family:
     """Base class of the model families driven by the trainer.
 
     Subclasses set ``models`` and ``optimizers`` in :meth:`build` (called inside the
-    distribution strategy's scope) and implement the three methods below.
+    distribution strategy's scope) and implement the three methods below. For the runner they
+    also declare ``Config`` (the dataclass of a declaration's ``model:`` section, typed and
+    validated), ``inputs`` (the names of the arrays their constructor takes first, in order,
+    as the declaration's datasets provide them) and ``resources`` (the keyword-only extras a
+    hook may provide, e.g. a frozen classifier); a family is registered in
+    :data:`gan_repro.registry.FAMILIES` and takes its networks by name from
+    :data:`gan_repro.registry.NETWORKS`.
     """
 
+    Config: ClassVar[type]
+    inputs: ClassVar[tuple[str, ...]] = ()
+    resources: ClassVar[tuple[str, ...]] = ()
     models: dict[str, keras.Model]
     optimizers: dict[str, Any]
+
+    @classmethod
+    def from_inputs(
+        cls, config, inputs: Mapping[str, Any], seed: int, resources: Mapping[str, Any] = {}
+    ) -> Family:
+        """The family on the runner's named ``inputs`` (arrays) and ``resources``."""
+        missing = [k for k in cls.inputs if k not in inputs]
+        if missing:
+            from gan_repro.errors import BadOptionError
+
+            raise BadOptionError(
+                f"{cls.__name__} trains on {list(cls.inputs)}; the declaration's data gives "
+                f"{sorted(inputs)}, missing {missing}"
+            )
+        extras = {k: resources[k] for k in cls.resources if k in resources}
+        return cls(config, *(inputs[k] for k in cls.inputs), seed=seed, **extras)
 
     def build(self) -> None:
         raise NotImplementedError

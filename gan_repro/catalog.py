@@ -1,0 +1,15 @@
+"""Every registered entry of the library, for the runner, the CLI and the tests.
+
+Importing this module imports the packages that register networks (:mod:`gan_repro.models`),
+families (:mod:`gan_repro.training`), datasets, evaluators, figures and hooks; each of them
+imports only :mod:`gan_repro.registry` to register, so there is no import cycle. An experiment's
+own hooks module is imported by the runner from its declaration.
+"""
+
+from __future__ import annotations
+
+import gan_repro.models  # noqa: F401  (registers NETWORKS)
+import gan_repro.training  # noqa: F401  (registers FAMILIES)
+from gan_repro.registry import DATASETS, EVALUATORS, FAMILIES, FIGURES, HOOKS, NETWORKS
+
+__all__ = ["DATASETS", "EVALUATORS", "FAMILIES", "FIGURES", "HOOKS", "NETWORKS"]
