@@ -13,6 +13,7 @@ from gan_repro.models.face_aging import (
     face_aging_dcgan_discriminator,
     face_aging_dcgan_generator,
 )
+from gan_repro.models.toy import toy_ring_discriminator, toy_ring_generator  # noqa: F401
 
 __all__ = [
     "age_group_classifier",

@@ -2,6 +2,7 @@
 
 from gan_repro.training.coupled import CoupledConfig, CoupledGAN
 from gan_repro.training.family import Family, GradientRouter
+from gan_repro.training.toy import ToyGAN, ToyGANConfig  # noqa: F401
 from gan_repro.training.trainer import Trainer, TrainerOptions
 
 __all__ = ["CoupledConfig", "CoupledGAN", "Family", "GradientRouter", "Trainer", "TrainerOptions"]
