@@ -8,8 +8,21 @@ own hooks module is imported by the runner from its declaration.
 
 from __future__ import annotations
 
-import gan_repro.models  # noqa: F401  (registers NETWORKS)
-import gan_repro.training  # noqa: F401  (registers FAMILIES)
-from gan_repro.registry import DATASETS, EVALUATORS, FAMILIES, FIGURES, HOOKS, NETWORKS
+import gan_repro.data.registered  # noqa: F401  (DATASETS)
+import gan_repro.hooks  # noqa: F401  (HOOKS)
+import gan_repro.metrics.evaluators  # noqa: F401  (EVALUATORS)
+import gan_repro.models  # noqa: F401  (NETWORKS)
+import gan_repro.report  # noqa: F401  (REPORTS)
+import gan_repro.training  # noqa: F401  (FAMILIES)
+import gan_repro.viz.figures  # noqa: F401  (FIGURES)
+from gan_repro.registry import (
+    DATASETS,
+    EVALUATORS,
+    FAMILIES,
+    FIGURES,
+    HOOKS,
+    NETWORKS,
+    REPORTS,
+)
 
-__all__ = ["DATASETS", "EVALUATORS", "FAMILIES", "FIGURES", "HOOKS", "NETWORKS"]
+__all__ = ["DATASETS", "EVALUATORS", "FAMILIES", "FIGURES", "HOOKS", "NETWORKS", "REPORTS"]

@@ -1,4 +1,5 @@
-"""Registries that build: networks, families, datasets, evaluators, figures and hooks by name.
+"""Registries that build: networks, families, datasets, evaluators, figures, hooks and
+report sections by name.
 
 A declaration (``experiments/**/NAME.yaml``) names everything it uses; the runner turns each
 name into an object with ``NETWORKS.build(name, **kwargs)`` (and so on). Things register
@@ -98,3 +99,4 @@ DATASETS = Registry("dataset")
 EVALUATORS = Registry("evaluator")
 FIGURES = Registry("figure")
 HOOKS = Registry("hook")
+REPORTS = Registry("report section")

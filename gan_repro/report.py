@@ -1,5 +1,8 @@
 """Thesis-vs-ours tables: every published number beside the run's own, with the difference.
 
+The report machinery is generic: a declaration's ``report: {sections: [...], published: CSV,
+tables: [...]}`` names the sections (``REPORTS`` entries, ``fn(report: ReportContext) -> str``)
+and the published numbers; thesis-specific sections live with the experiment (its hooks).
 Published numbers live in CSV files kept with the experiments (``experiments/*/published.csv``,
 transcribed from the specs with their table ids and thesis line numbers). A run folder's
 ``config.json`` names its experiment and variant; its ``metrics.json`` (written by
@@ -11,9 +14,12 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from gan_repro.runs import read_json
+from gan_repro.io import atomic_write, read_json
+from gan_repro.registry import REPORTS
 
 #: Human names of the three LPIPS measures (SCoGAN spec 5.1) and the real-vs-real baseline.
 METRIC_NAMES = {
@@ -109,18 +115,30 @@ def extra_table(runs: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def write_report(
-    run_dirs: list[Path],
-    published_csv: Path,
-    tables: tuple[str, ...],
-    title: str,
-    out: str | Path,
-) -> Path:
-    """Write the markdown report (with the runs' grids as figures) and return its path."""
-    runs = collect(run_dirs)
-    published = load_published(published_csv)
-    out = Path(out)
-    parts = [f"# {title}", ""]
+@dataclass
+class ReportContext:
+    """What a report section gets: the declaration, its runs (config + metrics), the published
+    rows, the report's path and the declaration's ``report:`` options."""
+
+    declaration: Any
+    runs: list[dict]
+    published: list[dict]
+    out: Path
+    options: dict = field(default_factory=dict)
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        return tuple(str(t) for t in self.options.get("tables", ()))
+
+    @property
+    def folder(self) -> Path:
+        """The results folder (``runs/<name>/<scale>``)."""
+        return self.out.parent
+
+
+@REPORTS.register("warnings", source="stand-in data, random metric weights, unevaluated runs")
+def warnings_section(report: ReportContext) -> str:
+    runs, parts = report.runs, []
     standin = [r["variant"] for r in runs if r["config"].get("data", {}).get("svhn_standin")]
     if standin:
         parts += [
@@ -140,26 +158,64 @@ def write_report(
     if unevaluated:
         parts += [f"Not evaluated yet (`gan-repro evaluate`): {', '.join(unevaluated)}.", ""]
     scales = sorted({r["config"].get("scale", "?") for r in runs})
-    parts += [
-        f"Scale: {', '.join(scales)}. Thesis tables: {', '.join(tables)}.",
-        "",
-        "## LPIPS (AlexNet, v0.1), thesis vs ours",
-        "",
-        lpips_table(runs, published, tables),
-        "",
-        "## Beyond the thesis",
-        "",
-        extra_table(runs),
-        "",
-        "## Sample grids (rows 1-2: G1, rows 3-4: G2 on the same z)",
-        "",
-    ]
-    for run in runs:
+    tables = f" Thesis tables: {', '.join(report.tables)}." if report.tables else ""
+    parts.append(f"Scale: {', '.join(scales)}.{tables}")
+    return "\n".join(parts)
+
+
+@REPORTS.register("lpips", source="published LPIPS numbers beside ours (SCoGAN Tables 5.x/7.1)")
+def lpips_section(report: ReportContext) -> str:
+    return "## LPIPS (AlexNet, v0.1), thesis vs ours\n\n" + lpips_table(
+        report.runs, report.published, report.tables
+    )
+
+
+@REPORTS.register("beyond", source="FID, KID and agreement numbers the thesis lacks")
+def beyond_section(report: ReportContext) -> str:
+    return "## Beyond the thesis\n\n" + extra_table(report.runs)
+
+
+@REPORTS.register("grids", source="each run's final sample grid")
+def grids_section(report: ReportContext) -> str:
+    caption = report.options.get("grid_caption", "final samples at fixed noise")
+    parts = [f"## Sample grids ({caption})", ""]
+    for run in report.runs:
         grid = run["dir"] / "grid.png"
         if grid.exists():
             name = run["variant"]
-            parts.append(f"**{name}**  \n![{name}]({_link(grid, out.parent)})\n")
-    out.write_text("\n".join(parts) + "\n")
+            parts.append(f"**{name}**  \n![{name}]({_link(grid, report.folder)})\n")
+    return "\n".join(parts)
+
+
+@REPORTS.register("choices", source="the declaration's choices where the thesis is ambiguous")
+def choices_section(report: ReportContext) -> str:
+    choices = list(report.declaration.choices)
+    if not choices:
+        return ""
+    lines = ["## Choices where the thesis is ambiguous (recorded in every config.json)", ""]
+    return "\n".join(lines + [f"- {c}" for c in choices])
+
+
+#: The sections of a report whose declaration names none.
+DEFAULT_SECTIONS = ("warnings", "lpips", "beyond", "grids")
+
+
+def write_report(declaration, run_dirs: list[Path], out: str | Path) -> Path:
+    """The declaration's report of ``run_dirs``: its title, then each of its ``report.sections``
+    (``REPORTS`` entries; :data:`DEFAULT_SECTIONS` if it names none), then its choices. Published
+    numbers come from ``report.published`` (a CSV beside the declaration)."""
+    options = dict(declaration.report)
+    out = Path(out)
+    published = []
+    if options.get("published"):
+        published = load_published(Path(declaration.path).parent / options["published"])
+    report = ReportContext(declaration, collect(run_dirs), published, out, options)
+    parts = [f"# {declaration.title}", ""]
+    for name in [*options.get("sections", DEFAULT_SECTIONS), "choices"]:
+        text = REPORTS.build(name, report=report)
+        if text:
+            parts += [text, ""]
+    atomic_write(out, "\n".join(parts) + "\n")
     return out
 
 

@@ -23,37 +23,84 @@ def descend(optimizer, tape: tf.GradientTape, loss: tf.Tensor, variables: list) 
 
 
 class GradientRouter:
-    """Apply each model's gradient of *its own* loss with the optimizer that owns each variable.
+    """Apply each model's gradient of *its own* loss, with the optimizer(s) named per model.
 
     Every model minimises its own loss (e.g. G1 minimises L_G1, G2 minimises L_G2; a regulariser
     that appears in both losses is differentiated once per owner, as in the authors' three-tape
-    step, Listing 6.14). A variable shared by several models (CoGAN's tied layers) receives the
-    sum of their gradients in one update, i.e. the joint objective of CoGAN Eq 3.1, instead of
-    being stepped twice by one shared Adam as in the authors' loop. Each variable belongs to the
-    first model that holds it, and so to exactly one optimizer: with nothing shared this is the
-    same as one independent Adam per model.
+    step, Listing 6.14). The two ``shared_update`` modes differ only for a variable held by
+    several models (CoGAN's tied layers) and for optimizers shared by several models:
+
+    * ``"sequential"`` (the authors' loop, spec 10.1-10.2, Listings 6.12-6.15): all gradients of
+      one :meth:`apply` call are taken at the same point, then each model's *whole* gradient,
+      shared variables included, is applied in turn in the order of ``losses`` with that model's
+      optimizer. A shared variable is so stepped once per owner, and when the owners share one
+      optimizer (the authors' one Adam for G1, G2 and the encoder, one for D1 and D2) each step
+      moves the same Adam slots and the optimizer's one iteration counter, as in their code.
+      Calling :meth:`apply` once per model with a fresh tape in between (D1, then D2 computed at
+      the updated weights) is the authors' critic step.
+    * ``"sum"``: a shared variable receives the sum of its owners' gradients in one update, the
+      joint objective of CoGAN Eq 3.1. Each variable belongs to the first model that holds it,
+      and so to that model's optimizer only.
+
+    With nothing shared and one optimizer per model both modes are the same independent Adams.
+    Both are plain graph code, so they run under ``tf.function`` and a ``tf.distribute``
+    strategy (the optimizers all-reduce gradients; update order follows program order).
     """
 
-    def __init__(self, models: dict[str, keras.Model], optimizers: dict[str, Any]):
+    MODES = ("sequential", "sum")
+
+    def __init__(
+        self,
+        models: dict[str, keras.Model],
+        optimizers: dict[str, Any],
+        shared_update: str = "sum",
+    ):
+        from gan_repro.errors import check_choice
+
+        check_choice("shared_update", shared_update, self.MODES)
         self.models = models
         self.optimizers = optimizers
+        self.shared_update = shared_update
         seen: set[int] = set()
         self.owned: dict[str, list] = {}
         for name, model in models.items():
-            own = [v for v in model.trainable_variables if id(v) not in seen]
+            if shared_update == "sequential":
+                own = list(model.trainable_variables)
+            else:
+                own = [v for v in model.trainable_variables if id(v) not in seen]
             seen.update(id(v) for v in own)
             self.owned[name] = own
 
     def build(self) -> None:
+        """Build each distinct optimizer once, on the variables of all the models it serves."""
+        served: dict[int, tuple[Any, dict[int, Any]]] = {}
         for name, opt in self.optimizers.items():
-            opt.build(self.owned[name])
+            _, variables = served.setdefault(id(opt), (opt, {}))
+            for v in self.owned[name]:
+                variables.setdefault(id(v), v)
+        for opt, variables in served.values():
+            opt.build(list(variables.values()))
 
     def apply(self, tape: tf.GradientTape, losses: dict[str, tf.Tensor]) -> None:
         """``losses[name]`` is the (replica-scaled) loss that model ``name`` minimises."""
-        grads: dict[int, tf.Tensor] = {}
+        per_model = {}
         for name, loss in losses.items():
             variables = self.models[name].trainable_variables
-            for v, g in zip(variables, tape.gradient(loss, variables), strict=True):
+            per_model[name] = list(zip(tape.gradient(loss, variables), variables, strict=True))
+            if all(g is None for g, _ in per_model[name]):
+                raise ValueError(
+                    f"the loss of {name!r} has no gradient on any of its variables: was it "
+                    "computed outside the GradientTape?"
+                )
+        if self.shared_update == "sequential":
+            for name, pairs in per_model.items():
+                pairs = [(g, v) for g, v in pairs if g is not None]
+                if pairs:
+                    self.optimizers[name].apply_gradients(pairs)
+            return
+        grads: dict[int, tf.Tensor] = {}
+        for pairs in per_model.values():
+            for g, v in pairs:
                 if g is not None:
                     grads[id(v)] = g if id(v) not in grads else grads[id(v)] + g
         for name, opt in self.optimizers.items():
@@ -83,9 +130,14 @@ class Family:
 
     @classmethod
     def from_inputs(
-        cls, config, inputs: Mapping[str, Any], seed: int, resources: Mapping[str, Any] = {}
+        cls,
+        config,
+        inputs: Mapping[str, Any],
+        seed: int,
+        resources: Mapping[str, Any] | None = None,
     ) -> Family:
         """The family on the runner's named ``inputs`` (arrays) and ``resources``."""
+        resources = resources or {}
         missing = [k for k in cls.inputs if k not in inputs]
         if missing:
             from gan_repro.errors import BadOptionError
@@ -96,6 +148,16 @@ class Family:
             )
         extras = {k: resources[k] for k in cls.resources if k in resources}
         return cls(config, *(inputs[k] for k in cls.inputs), seed=seed, **extras)
+
+    @classmethod
+    def for_inference(cls, config, seed: int = 2020) -> Family:
+        """The family's models from ``config`` alone, without training data (run folders,
+        notebooks, metrics): :meth:`build` depends on the config and the seed only."""
+        family = cls.__new__(cls)
+        family.config = config
+        family.seed = seed
+        family.build()
+        return family
 
     def build(self) -> None:
         raise NotImplementedError

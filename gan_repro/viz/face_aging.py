@@ -28,6 +28,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from gan_repro.errors import BadOptionError, check_choice
+from gan_repro.io import atomic_save
 from gan_repro.viz.grids import tile, to_uint8
 
 ImageLike = np.ndarray | str | Path
@@ -126,10 +127,7 @@ def _row_label(ax, text: str) -> None:
 
 def _save(fig: Figure, out: str | Path, dpi: int = 120) -> Path:
     """Create the parent folder and write the figure; returns the output Path."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=dpi)
-    return out
+    return atomic_save(out, lambda tmp: fig.savefig(tmp, dpi=dpi))
 
 
 def _grid(rows: int, cols: int, cell: float = 2.2, title: str = ""):

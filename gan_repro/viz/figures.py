@@ -13,6 +13,9 @@ import numpy as np
 from matplotlib.figure import Figure
 from PIL import Image
 
+from gan_repro.io import atomic_save
+from gan_repro.registry import FIGURES
+
 
 def panel_figure(
     panels: list[tuple[str, Path]], title: str, out: str | Path, columns: int = 4
@@ -39,10 +42,7 @@ def panel_figure(
         ax.set_title(f"({letter}) {caption}", fontsize=10)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=150)
-    return out
+    return atomic_save(out, lambda tmp: fig.savefig(tmp, dpi=150))
 
 
 def read_history(path: str | Path) -> dict[str, np.ndarray]:
@@ -79,6 +79,18 @@ def loss_curves(history_csv: str | Path, out: str | Path, title: str = "") -> Pa
         ax.legend(fontsize=7)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    out = Path(out)
-    fig.savefig(out, dpi=120)
-    return out
+    return atomic_save(out, lambda tmp: fig.savefig(tmp, dpi=120))
+
+
+@FIGURES.register("panels", source="a thesis figure made of runs' final sample grids")
+def grid_panels(ctx, runs, file: str, title: str, panels="all", columns: int = 4) -> Path:
+    """``ctx.out/figures/<file>``: the final ``grid.png`` of each run in ``panels``, a list of
+    ``[caption, run]`` pairs (``all``: every run of the declaration, captioned by its name)."""
+    if panels == "all":
+        panels = [[run, run] for run in ctx.declaration.runs]
+    return panel_figure(
+        [(caption, ctx.out / run / "grid.png") for caption, run in panels],
+        title,
+        ctx.out / "figures" / file,
+        columns=columns,
+    )

@@ -6,11 +6,12 @@ on the *same* 8 vectors, so row 1[i] pairs with row 3[i] (and row 2[i] with row 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+from gan_repro.io import atomic_save
 
 
 def to_uint8(images: np.ndarray) -> np.ndarray:
@@ -43,9 +44,5 @@ def coupled_grid(domain1: np.ndarray, domain2: np.ndarray) -> np.ndarray:
 
 def save_image(image: np.ndarray, path: str | Path) -> None:
     """Write an HxWxC uint8 image as PNG, atomically (temp file + rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
     arr = image[..., 0] if image.shape[-1] == 1 else image
-    Image.fromarray(arr).save(tmp, format="PNG")
-    os.replace(tmp, path)
+    atomic_save(path, lambda tmp: Image.fromarray(arr).save(tmp, format="PNG"))

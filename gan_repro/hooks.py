@@ -1,0 +1,186 @@
+"""Named hooks: what a declaration cannot say in YAML, but the library can do by name.
+
+* ``prepare`` hooks (``data: {prepare: [NAME], NAME: {...options}}``), ``fn(ctx, inputs,
+  **options) -> Inputs``: change a dataset before training, e.g. :func:`svhn_pruning`.
+* resource hooks (``resources: {name: NAME | {hook: NAME, ...}}``), ``fn(ctx, **options)``:
+  build a frozen network a family needs, e.g. :func:`vgg19_resource` for the perceptual loss.
+
+Thesis-specific hooks live with their experiment (``experiments/<thesis>/hooks.py``) and are
+registered when the runner imports the modules the declaration's ``hooks:`` list names.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gan_repro.data.pruning import prune_domain
+from gan_repro.data.registered import Inputs
+from gan_repro.io import read_json, write_json
+from gan_repro.registry import HOOKS
+from gan_repro.training.classifier import (
+    accuracy,
+    load_classifier,
+    predict_probs,
+    train_digit_classifier,
+)
+
+
+def predict_probs_float(classifier, x):
+    """Classifier softmax for float images in [-1, 1] (what ``prune_domain`` hands over)."""
+    return predict_probs(classifier, np.clip(np.rint(x * 127.5 + 127.5), 0, 255).astype(np.uint8))
+
+
+def digit_classifier(
+    ctx,
+    inputs: Inputs,
+    *,
+    network: str = "digit_classifier_b1",
+    epochs: int = 10,
+    steps_per_epoch: int = 1000,
+    seed: int | None = None,
+    path: str | None = None,
+    folder: str = "classifier",
+    on: str = "train",
+    what: str = "Table B.1, spec 10.8",
+    thesis_accuracy: float | None = None,
+):
+    """A digit classifier on both domains of ``inputs`` (``on: train``, the arrays the GANs see)
+    or on their held-out splits (``on: held_out``, data the GANs never saw), saved once in
+    ``ctx.out/<folder>/<network>.keras`` and loaded on reruns; ``path`` uses a given file.
+    Returns ``(model, record)``."""
+    from gan_repro.data.transforms import mnist_to_rgb32, to_rgb32
+
+    if path:
+        return load_classifier(path), {"source": str(path)}
+    saved = ctx.out / folder / f"{network}.keras"
+    if saved.exists():
+        return load_classifier(saved), read_json(saved.with_suffix(".json"))
+    (d1, d2) = inputs.resources["domains"]
+    if on == "held_out" and inputs.held_out:
+        d1, d2 = inputs.held_out["mnist"], inputs.held_out["svhn"]
+    elif on == "held_out":  # smoke scale: no held-out split; the other half of each domain
+        d1, d2 = d1.subset(slice(len(d1) // 2, None)), d2.subset(slice(len(d2) // 2, None))
+    images = np.concatenate([mnist_to_rgb32(d1.images), to_rgb32(d2.images)])
+    labels = np.concatenate([d1.labels, d2.labels])
+    seed = ctx.seed if seed is None else seed
+    validation = None
+    if on == "train" and inputs.held_out:  # report the held-out accuracy (paper scale)
+        v1, v2 = inputs.held_out["mnist"], inputs.held_out["svhn"]
+        validation = (
+            np.concatenate([mnist_to_rgb32(v1.images), to_rgb32(v2.images)]),
+            np.concatenate([v1.labels, v2.labels]),
+        )
+    classifier, metrics = train_digit_classifier(
+        images,
+        labels,
+        epochs=epochs,
+        steps_per_epoch=steps_per_epoch,
+        seed=seed,
+        network=network,
+        validation=validation,
+        verbose=2 if ctx.paper else 0,
+    )
+    classifier.trainable = False
+    from gan_repro.io import atomic_save
+
+    atomic_save(saved, classifier.save)
+    info = {
+        "source": f"trained here ({what}) on {d1.name} + {d2.name} ({on}), seed {seed}",
+        "network": network,
+        "epochs": epochs,
+        "steps_per_epoch": steps_per_epoch,
+        **({"thesis_accuracy": thesis_accuracy} if thesis_accuracy is not None else {}),
+        **metrics,
+    }
+    write_json(saved.with_suffix(".json"), info)
+    return classifier, info
+
+
+@HOOKS.register("svhn_pruning", source="SCoGAN thesis L546: SVHN kept at top softmax > 0.4")
+def svhn_pruning(
+    ctx,
+    inputs: Inputs,
+    *,
+    threshold: float = 0.4,
+    classifier_epochs: int = 10,
+    classifier_steps_per_epoch: int = 1000,
+    classifier: str | None = None,
+) -> Inputs:
+    """Train the Table B.1 classifier on MNIST+SVHN (10 epochs, spec 10.8) unless ``classifier``
+    names a saved one, and keep the SVHN images it classifies with top softmax > ``threshold``
+    (the thesis keeps 70,262 of 73,257). The frozen classifier becomes the ``classifier``
+    resource (the semantic loss's, Eq 4.2)."""
+    model, info = digit_classifier(
+        ctx,
+        inputs,
+        epochs=classifier_epochs,
+        steps_per_epoch=classifier_steps_per_epoch,
+        path=classifier,
+        thesis_accuracy=0.92,
+    )
+    mnist, svhn = inputs.resources["domains"]
+    pruned, stats = prune_domain(svhn, lambda x: predict_probs_float(model, x), threshold)
+    info = {**info, "accuracy_on_domain1": accuracy(model, inputs.arrays["domain1"], mnist.labels)}
+    record = {
+        **inputs.record,
+        "classifier": info,
+        "svhn_pruning": stats,
+        "domain2_size": len(pruned.images),
+    }
+    arrays = {**inputs.arrays, "domain2": pruned.images}
+    resources = {**inputs.resources, "classifier": model, "domains": (mnist, pruned)}
+    return Inputs(arrays, record, resources, inputs.warnings, inputs.held_out)
+
+
+@HOOKS.register("mnist_classifier", source="SCoGAN thesis L1010: MNIST-only Table B.1 classifier")
+def mnist_classifier(
+    ctx,
+    inputs: Inputs,
+    *,
+    classifier_epochs: int = 10,
+    classifier_steps_per_epoch: int = 1000,
+    classifier: str | None = None,
+) -> Inputs:
+    """The classifier of the semantic loss on MNIST2edge: Table B.1 trained on the *plain*
+    MNIST domain only (the edge domain has the same labels, so SL compares class posteriors of
+    both generators' images under one MNIST-trained net)."""
+    from gan_repro.data.transforms import mnist_to_rgb32
+
+    if classifier:
+        model, info = load_classifier(classifier), {"source": classifier}
+    else:
+        saved = ctx.out / "classifier" / "digit_classifier_b1_mnist.keras"
+        if saved.exists():
+            model, info = load_classifier(saved), read_json(saved.with_suffix(".json"))
+        else:
+            mnist = inputs.resources["domains"][0]
+            model, metrics = train_digit_classifier(
+                mnist_to_rgb32(mnist.images),
+                mnist.labels,
+                epochs=classifier_epochs,
+                steps_per_epoch=classifier_steps_per_epoch,
+                seed=ctx.seed,
+                verbose=2 if ctx.paper else 0,
+            )
+            model.trainable = False
+            from gan_repro.io import atomic_save
+
+            atomic_save(saved, model.save)
+            info = {"source": f"trained here on {mnist.name} only (Table B.1)", **metrics}
+            write_json(saved.with_suffix(".json"), info)
+    record = {**inputs.record, "classifier": info}
+    resources = {**inputs.resources, "classifier": model}
+    return Inputs(inputs.arrays, record, resources, inputs.warnings, inputs.held_out)
+
+
+@HOOKS.register("vgg19_features", source="SCoGAN thesis Eq 4.5: frozen VGG19 (spec 1.8, 10.5)")
+def vgg19_resource(ctx, weights: str = "auto"):
+    """VGG19 features for the perceptual loss: 'imagenet' (Keras cache, downloaded if need be),
+    'random' or a weights path; 'auto' is imagenet at paper scale, and at smaller scales
+    imagenet only when the file is already cached (else random weights, recorded)."""
+    from gan_repro.losses import vgg19_features, vgg19_weights_path
+
+    if weights == "auto":
+        weights = "imagenet" if ctx.paper or vgg19_weights_path().exists() else "random"
+    ctx.records["vgg19_weights"] = weights
+    return vgg19_features(weights=None if weights == "random" else weights)

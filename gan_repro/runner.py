@@ -1,0 +1,346 @@
+"""The one runner: data -> every run (resume, skip finished, refuse changed, record, fit) ->
+figures -> evaluate -> report, for any declaration (``gan-repro train NAME key=value ...``).
+
+Everything an experiment uses is named in its declaration (:mod:`gan_repro.config`) and built
+from the registries (:mod:`gan_repro.registry`):
+
+* ``data: {dataset: NAME, ...}``: a ``DATASETS`` entry ``fn(ctx, **options) -> Inputs`` gives
+  the family's input arrays, a provenance record and resources (e.g. the frozen classifier that
+  pruned SVHN); loaded once per distinct ``data`` section and shared by the runs;
+* ``resources: {name: HOOK | {hook: HOOK, ...}}``: ``HOOKS`` entries ``fn(ctx, **options)``
+  (e.g. the VGG19 features of the perceptual loss), built once and handed to the family;
+* ``family`` and ``model``: a ``FAMILIES`` class, built with its ``Config`` from the resolved
+  ``model`` section (:meth:`gan_repro.training.family.Family.from_inputs`);
+* ``figures: [{figure: NAME, ...}]``: ``FIGURES`` entries ``fn(ctx, **options)``;
+* ``evaluators: [NAME, ...]``: ``EVALUATORS`` entries ``fn(run: EvalRun) -> dict``, merged
+  into the run's ``metrics.json``;
+* ``report: {sections: [NAME, ...], published: CSV, ...}``: ``REPORTS`` entries, see
+  :mod:`gan_repro.report`.
+
+An experiment's own pieces (what YAML cannot say) live in the modules its ``hooks:`` list names;
+the runner imports them by that name, the library never does.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from gan_repro.catalog import DATASETS, EVALUATORS, FAMILIES, FIGURES, HOOKS
+from gan_repro.config import (
+    Declaration,
+    Overrides,
+    RunConfig,
+    load_declaration,
+    parse_overrides,
+    resolve_run,
+    select_runs,
+)
+from gan_repro.data.registered import Inputs
+from gan_repro.errors import BadOptionError
+from gan_repro.io import atomic_write, environment, read_json, write_json
+from gan_repro.training.state import finished_step, restore_trained
+from gan_repro.training.trainer import Trainer
+
+
+@dataclass
+class Context:
+    """One experiment at one scale: where it writes, and the data and resources it loaded."""
+
+    declaration: Declaration
+    scale: str
+    out: Path  # runs/<name>/<scale>
+    data_dir: str | None = None
+    seed: int = 2020
+    progress: bool = True
+    records: dict[str, Any] = field(default_factory=dict)  # data provenance, for data.json
+    _inputs: dict[str, Inputs] = field(default_factory=dict)
+    _resources: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def paper(self) -> bool:
+        """Paper scale: the full datasets and pretrained networks are required."""
+        return self.scale == "paper"
+
+    def inputs(self, spec: dict) -> Inputs:
+        """The ``data`` section's inputs, loaded once per distinct section."""
+        key = json.dumps(spec, sort_keys=True)
+        if key not in self._inputs:
+            options = dict(spec)
+            name = options.pop("dataset", None)
+            if not name:
+                raise BadOptionError(
+                    f"{self.declaration.path}: the data section names no dataset "
+                    "(data: {dataset: NAME, ...})"
+                )
+            prepare = options.pop("prepare", None) or []
+            hook_options = {h: options.pop(h, None) or {} for h in prepare}
+            loaded = DATASETS.build(name, ctx=self, **options)
+            for hook in prepare:
+                loaded = HOOKS.build(hook, ctx=self, inputs=loaded, **hook_options[hook])
+            for warning in loaded.warnings:
+                print(warning, file=sys.stderr, flush=True)
+            self._inputs[key] = loaded
+            self.records[_record_key(spec, self.records)] = loaded.record
+        return self._inputs[key]
+
+    def resource(self, name: str, spec) -> Any:
+        """A resource hook's result (``spec`` is a hook name or ``{hook: NAME, ...}``), once."""
+        spec = {"hook": spec} if isinstance(spec, str) else dict(spec)
+        key = json.dumps({"name": name, **spec}, sort_keys=True)
+        if key not in self._resources:
+            hook = spec.pop("hook")
+            self._resources[key] = HOOKS.build(hook, ctx=self, **spec)
+        return self._resources[key]
+
+    def warnings(self) -> list[str]:
+        return [w for i in self._inputs.values() for w in i.warnings]
+
+
+def _record_key(spec: dict, records: dict) -> str:
+    """``utkface-cgan`` for ``{dataset: utkface, variant: cgan}``: the names in the section."""
+    key = "-".join(str(spec[k]) for k in sorted(spec) if isinstance(spec[k], str)) or "data"
+    n = sum(1 for k in records if k == key or k.startswith(key + "#"))
+    return key if n == 0 else f"{key}#{n + 1}"
+
+
+@dataclass
+class EvalRun:
+    """What an evaluator gets: the run folder, its stored config, the experiment context, the
+    run's inputs and the ``eval`` options (the resolved section, with command-line overrides)."""
+
+    run_dir: Path
+    config: dict
+    ctx: Context
+    options: dict
+
+    @property
+    def inputs(self) -> Inputs:
+        return self.ctx.inputs(self.config["data"]["spec"])
+
+    def load(self):
+        """``(family, step)`` at the newest checkpoint (see :func:`load_run`)."""
+        return load_run(self.run_dir)
+
+
+# --------------------------------------------------------------------------------- run folders
+def load_run(run_dir) -> tuple[Any, int]:
+    """Any run folder's family, built from its ``config.json`` and restored from its newest
+    checkpoint, without training data: ``(family, step)``."""
+    run_dir = Path(run_dir)
+    config = read_run_config(run_dir)
+    cls = FAMILIES.get(config["family"])
+    model = cls.Config(**config["model"])
+    family = cls.for_inference(model, seed=config["trainer"]["seed"])
+    step = restore_trained(run_dir, family.models)
+    return family, step
+
+
+def read_run_config(run_dir) -> dict:
+    path = Path(run_dir) / "config.json"
+    if not path.is_file():
+        raise BadOptionError(f"{path} not found: {run_dir} is not a run folder")
+    return read_json(path)
+
+
+def check_unchanged(run_dir: Path, record: dict) -> None:
+    """Refuse to resume a run folder that holds other settings (it would mix two experiments)."""
+    path = run_dir / "config.json"
+    if not path.exists():
+        return
+    before = read_json(path)
+    changed = {}
+    for section in ("family", "model"):
+        old, new = before.get(section), record[section]
+        if isinstance(new, dict):
+            changed.update({k: (old.get(k), v) for k, v in new.items() if (old or {}).get(k) != v})
+        elif old != new:
+            changed[section] = (old, new)
+    old_spec = before.get("data", {}).get("spec")
+    if old_spec is not None and old_spec != record["data"]["spec"]:
+        changed["data"] = (old_spec, record["data"]["spec"])
+    if changed:
+        raise BadOptionError(
+            f"{run_dir} holds a run with other settings {changed} (old, new); resuming it "
+            "would mix two experiments: pass another out=... or delete that folder"
+        )
+
+
+def config_record(ctx: Context, cfg: RunConfig, data_record: dict | None = None) -> dict:
+    """``config.json``: the resolved run, the declaration's choices, data and environment."""
+    decl = ctx.declaration
+    thesis = decl.thesis + (f"; {cfg.meta['thesis']}" if cfg.meta.get("thesis") else "")
+    return {
+        "experiment": decl.name,
+        "declaration": decl.key,
+        "variant": cfg.run,
+        "scale": cfg.scale,
+        "thesis": thesis,
+        "family": cfg.family,
+        "model": cfg.model_dict(),
+        "trainer": vars(cfg.trainer),
+        "data": {
+            **(data_record or {}),
+            "spec": cfg.data,
+            "data_dir": None if ctx.data_dir is None else str(Path(ctx.data_dir).resolve()),
+        },
+        "eval": cfg.eval,
+        "resources": cfg.resources,
+        "meta": cfg.meta,
+        "choices": list(decl.choices),
+        "environment": environment(),
+    }
+
+
+def train_run(ctx: Context, cfg: RunConfig) -> float:
+    """Train one run into ``ctx.out/<run>`` (resuming if it exists); seconds spent."""
+    run_dir = ctx.out / cfg.run
+    name = ctx.declaration.name
+    check_unchanged(run_dir, config_record(ctx, cfg))
+    steps = cfg.trainer.steps
+    if finished_step(run_dir / "checkpoints") >= steps and (run_dir / "grid.png").exists():
+        print(f"[{name}] {cfg.run}: already trained to step {steps}, kept", flush=True)
+        return 0.0
+    inputs = ctx.inputs(cfg.data)
+    resources = dict(inputs.resources)
+    resources.update({k: ctx.resource(k, spec) for k, spec in cfg.resources.items()})
+    family = FAMILIES.get(cfg.family).from_inputs(
+        cfg.model, inputs.arrays, seed=cfg.trainer.seed, resources=resources
+    )
+    options = replace(
+        cfg.trainer,
+        checkpoint_every=min(cfg.trainer.checkpoint_every, steps),
+        progress=cfg.trainer.progress and ctx.progress,
+    )
+    trainer = Trainer(family, run_dir, options)
+    record = config_record(ctx, replace(cfg, trainer=options), inputs.record)
+    write_json(run_dir / "config.json", record)
+    t0 = time.perf_counter()
+    trainer.fit()
+    elapsed = time.perf_counter() - t0
+    from gan_repro.viz.figures import loss_curves
+
+    loss_curves(run_dir / "history.csv", run_dir / "figures" / "losses.png", f"{name} {cfg.run}")
+    last = sorted((run_dir / "samples").glob("step_*.png"))[-1]
+    atomic_write(run_dir / "grid.png", last.read_bytes())
+    return elapsed
+
+
+# ------------------------------------------------------------------------------------ stages
+def import_hooks(decl: Declaration) -> None:
+    """Import the experiment's own modules (they register its datasets, evaluators, ...)."""
+    root = str(Path(__file__).resolve().parents[1])
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    for module in decl.hooks:
+        importlib.import_module(module)
+
+
+def make_figures(ctx: Context, runs: list[str]) -> list[Path]:
+    made: list[Path] = []
+    for spec in ctx.declaration.figures:
+        options = dict(spec)
+        name = options.pop("figure")
+        result = FIGURES.build(name, ctx=ctx, runs=runs, **options)
+        made += [result] if isinstance(result, Path) else list(result or [])
+    return made
+
+
+def evaluate_run(run_dir, ctx: Context | None = None, eval_overrides: dict | None = None) -> dict:
+    """Write ``run_dir/metrics.json`` with every evaluator the declaration names."""
+    run_dir = Path(run_dir)
+    config = read_run_config(run_dir)
+    if ctx is None:
+        decl = load_declaration(config.get("declaration") or config["experiment"])
+        import_hooks(decl)
+        ctx = Context(
+            decl,
+            config["scale"],
+            run_dir.parent,
+            data_dir=config["data"].get("data_dir"),
+            seed=config["trainer"]["seed"],
+        )
+    run = EvalRun(run_dir, config, ctx, {**config.get("eval", {}), **(eval_overrides or {})})
+    metrics: dict = {}
+    for name in ctx.declaration.evaluators:
+        metrics.update(EVALUATORS.build(name, run=run))
+    write_json(run_dir / "metrics.json", metrics)
+    return metrics
+
+
+def write_experiment_report(ctx: Context, runs: list[str] | None = None) -> Path:
+    from gan_repro.report import write_report
+
+    decl = ctx.declaration
+    names = runs if runs is not None else list(decl.runs)
+    dirs = [ctx.out / r for r in names if (ctx.out / r / "config.json").exists()]
+    return write_report(decl, dirs, ctx.out / "report.md")
+
+
+@dataclass
+class Session:
+    """A parsed command line: the declaration, the scale, the chosen runs and the overrides."""
+
+    declaration: Declaration
+    overrides: Overrides
+    scale: str
+    runs: list[str]
+    out: Path
+    evaluate: bool
+    configs: list[RunConfig]
+
+
+def prepare(name: str, tokens: list[str] | None = None) -> Session:
+    """Load the declaration and resolve every chosen run (all are validated before training)."""
+    decl = load_declaration(name)
+    import_hooks(decl)
+    ov = parse_overrides(list(tokens or []))
+    scale = str(ov.runner.get("scale", "paper"))
+    runs = select_runs(decl, ov.runner.get("runs"))
+    unknown = set(ov.per_run) - set(decl.runs)
+    if unknown:
+        raise BadOptionError(f"{decl.name} has no run(s) {sorted(unknown)} to override")
+    configs = [resolve_run(decl, r, scale, ov) for r in runs]
+    out = Path(str(ov.runner.get("out", "runs"))) / decl.name / scale
+    return Session(decl, ov, scale, runs, out, bool(ov.runner.get("evaluate", True)), configs)
+
+
+def run_experiment(name: str, tokens: list[str] | None = None) -> Path:
+    """``gan-repro train NAME key=value ...``: the whole experiment; returns its results folder."""
+    s = prepare(name, tokens)
+    decl = s.declaration
+    s.out.mkdir(parents=True, exist_ok=True)
+    ctx = Context(
+        decl,
+        s.scale,
+        s.out,
+        data_dir=s.overrides.runner.get("data_dir"),
+        seed=s.configs[0].trainer.seed if s.configs else 2020,
+        progress=bool(s.overrides.runner.get("progress", True)),
+    )
+    timings = {}
+    for cfg in s.configs:
+        print(f"[{decl.name}] {cfg.run}: {s.scale} scale", flush=True)
+        timings[cfg.run] = train_run(ctx, cfg)
+    write_json(s.out / "data.json", ctx.records if len(ctx.records) != 1 else _only(ctx.records))
+    write_json(s.out / "timings.json", {"seconds_per_run": timings})
+    made = make_figures(ctx, s.runs)
+    if s.evaluate:
+        for cfg in s.configs:
+            print(f"[{decl.name}] evaluating {cfg.run}", flush=True)
+            evaluate_run(s.out / cfg.run, ctx)
+    report = write_experiment_report(ctx)
+    print(report.read_text())
+    for warning in ctx.warnings():
+        print(warning, file=sys.stderr, flush=True)
+    print(f"[{decl.name}] results in {s.out}; figures: {', '.join(p.name for p in made)}")
+    return s.out
+
+
+def _only(records: dict) -> dict:
+    return next(iter(records.values())) if records else {}
