@@ -86,11 +86,12 @@ def _kde(ax, points: np.ndarray, limit: float, cmap: str = "Blues") -> bool:
 
 
 def _draw_points(ax, points, real=None, style: str = "kde", limit: float = LIMIT) -> None:
+    """Generated ``points`` as a KDE (or scatter) with the ``real`` points in grey on top."""
+    points = np.asarray(points)
+    if not (style == "kde" and _kde(ax, points, limit)):
+        ax.scatter(points[:, 0], points[:, 1], s=3, c="tab:blue", linewidths=0, label="generated")
     if real is not None:
-        ax.scatter(real[:, 0], real[:, 1], s=1, c="0.75", linewidths=0, label="real")
-    if style == "kde" and _kde(ax, points, limit):
-        return
-    ax.scatter(points[:, 0], points[:, 1], s=2, c="tab:blue", linewidths=0, label="generated")
+        ax.scatter(real[:, 0], real[:, 1], s=0.5, c="0.45", linewidths=0, alpha=0.5, label="real")
 
 
 def scatter_image(
