@@ -13,7 +13,9 @@ import gan_repro.hooks  # noqa: F401  (HOOKS)
 import gan_repro.metrics.evaluators  # noqa: F401  (EVALUATORS)
 import gan_repro.models  # noqa: F401  (NETWORKS)
 import gan_repro.report  # noqa: F401  (REPORTS)
+import gan_repro.toy_ring  # noqa: F401  (the toy ring's DATASETS, EVALUATORS, FIGURES)
 import gan_repro.training  # noqa: F401  (FAMILIES)
+import gan_repro.viz.coupled  # noqa: F401  (FIGURES)
 import gan_repro.viz.figures  # noqa: F401  (FIGURES)
 from gan_repro.registry import (
     DATASETS,

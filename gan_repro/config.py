@@ -139,8 +139,13 @@ def _plain(value):
     return value
 
 
-def _fail(what: str, error: Exception) -> BadOptionError:
+def _fail(what: str, error: Exception, section: str = "") -> BadOptionError:
+    """A config error for people: where, which key (``model.lr``), what is wrong."""
     msg = str(error).split("\n")[0]
+    key = getattr(error, "full_key", None)
+    if key:
+        key = f"{section}.{key}" if section else key
+        return BadOptionError(f"{what}: {key}: {msg}")
     return BadOptionError(f"{what}: {msg}")
 
 
@@ -337,19 +342,11 @@ def resolve_run(
                 f"{what}: unknown key(s) {sorted(unknown)}; a run or scale may set "
                 f"family, meta and {', '.join(SECTIONS)}"
             )
-        family = FAMILIES.get(merged.family)
-        model = OmegaConf.to_object(
-            OmegaConf.merge(OmegaConf.structured(family.Config), merged.model)
-        )
-        trainer = OmegaConf.to_object(
-            OmegaConf.merge(OmegaConf.structured(TrainerOptions), merged.trainer)
-        )
     except OmegaConfBaseException as e:
         raise _fail(what, e) from None
-    except (TypeError, ValueError) as e:  # a Config's own __post_init__ checks
-        if isinstance(e, BadOptionError):
-            raise BadOptionError(f"{what}: {e}") from None
-        raise _fail(what, e) from None
+    family = FAMILIES.get(merged.family)
+    model = _typed(family.Config, merged.model, what, "model")
+    trainer = _typed(TrainerOptions, merged.trainer, what, "trainer")
     plain = OmegaConf.to_container(merged, resolve=True)
     return RunConfig(
         experiment=decl.name,
@@ -364,6 +361,19 @@ def resolve_run(
         meta=plain["meta"],
         resolved=plain,
     )
+
+
+def _typed(schema: type, values, what: str, section: str):
+    """``values`` validated against the dataclass ``schema`` (unknown keys, wrong types and the
+    dataclass's own ``__post_init__`` checks are refused, naming the key)."""
+    try:
+        return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(schema), values))
+    except OmegaConfBaseException as e:
+        raise _fail(what, e, section) from None
+    except BadOptionError as e:
+        raise BadOptionError(f"{what}: {section}: {e}") from None
+    except (TypeError, ValueError) as e:
+        raise _fail(what, e, section) from None
 
 
 def as_container(cfg: DictConfig | dict) -> dict:

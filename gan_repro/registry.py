@@ -10,10 +10,11 @@ themselves where they are defined, with a decorator that leaves the function or 
     def cogan_generators_32(shared_layers=0, ...): ...
 
 An entry holds the callable, where it comes from (the thesis table it reproduces) and default
-keyword arguments, so one builder can stand behind several published configurations. This module
-is a leaf: it imports nothing from the suite, so any module can register into it without an
-import cycle. The packages that define entries import their modules (``import gan_repro.models``
-fills ``NETWORKS``); :mod:`gan_repro.catalog` imports all of them, for the runner and the CLI.
+keyword arguments, so one builder can stand behind several published configurations. This
+module is a leaf (it imports only :mod:`gan_repro.errors`), so any module can register into it
+without an import cycle. The packages that define entries import their modules
+(``import gan_repro.models`` fills ``NETWORKS``); :mod:`gan_repro.catalog` imports all of them,
+for the runner and the CLI.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from gan_repro.errors import BadOptionError
 
-class UnknownNameError(KeyError):
+
+class UnknownNameError(BadOptionError, KeyError):
     """A name that is not registered; the message lists the registered ones."""
 
     def __str__(self) -> str:  # KeyError quotes its message; this one is for people

@@ -98,6 +98,13 @@ class Context:
             self._resources[key] = HOOKS.build(hook, ctx=self, **spec)
         return self._resources[key]
 
+    def run_dir(self, run: str) -> Path:
+        return self.out / run
+
+    def load_run(self, run: str):
+        """``(family, step)`` of run ``run`` of this experiment (:func:`load_run`)."""
+        return load_run(self.out / run)
+
     def warnings(self) -> list[str]:
         return [w for i in self._inputs.values() for w in i.warnings]
 
@@ -241,12 +248,14 @@ def import_hooks(decl: Declaration) -> None:
         importlib.import_module(module)
 
 
-def make_figures(ctx: Context, runs: list[str]) -> list[Path]:
+def make_figures(ctx: Context) -> list[Path]:
+    """Every figure of the declaration (``FIGURES`` entries ``fn(ctx, **options)``); a figure
+    whose runs are missing draws what it has (figures read run folders, not memory)."""
     made: list[Path] = []
     for spec in ctx.declaration.figures:
         options = dict(spec)
         name = options.pop("figure")
-        result = FIGURES.build(name, ctx=ctx, runs=runs, **options)
+        result = FIGURES.build(name, ctx=ctx, **options)
         made += [result] if isinstance(result, Path) else list(result or [])
     return made
 
@@ -329,7 +338,7 @@ def run_experiment(name: str, tokens: list[str] | None = None) -> Path:
         timings[cfg.run] = train_run(ctx, cfg)
     write_json(s.out / "data.json", ctx.records if len(ctx.records) != 1 else _only(ctx.records))
     write_json(s.out / "timings.json", {"seconds_per_run": timings})
-    made = make_figures(ctx, s.runs)
+    made = make_figures(ctx)
     if s.evaluate:
         for cfg in s.configs:
             print(f"[{decl.name}] evaluating {cfg.run}", flush=True)

@@ -83,7 +83,7 @@ def loss_curves(history_csv: str | Path, out: str | Path, title: str = "") -> Pa
 
 
 @FIGURES.register("panels", source="a thesis figure made of runs' final sample grids")
-def grid_panels(ctx, runs, file: str, title: str, panels="all", columns: int = 4) -> Path:
+def grid_panels(ctx, file: str, title: str, panels="all", columns: int = 4) -> Path:
     """``ctx.out/figures/<file>``: the final ``grid.png`` of each run in ``panels``, a list of
     ``[caption, run]`` pairs (``all``: every run of the declaration, captioned by its name)."""
     if panels == "all":
@@ -94,3 +94,36 @@ def grid_panels(ctx, runs, file: str, title: str, panels="all", columns: int = 4
         ctx.out / "figures" / file,
         columns=columns,
     )
+
+
+@FIGURES.register("losses", source="logged losses of several runs on shared axes")
+def history_figure(
+    ctx, file: str, title: str, runs: list, keys: list[str], log: bool = False
+) -> Path:
+    """``ctx.out/figures/<file>``: one panel per logged key, every run in ``runs`` (names or
+    ``[caption, run]`` pairs) as a curve against the iteration (e.g. Fig 4.3's D losses)."""
+    runs = [[r, r] if isinstance(r, str) else r for r in runs]
+    fig = Figure(figsize=(4.5 * len(keys), 3.2))
+    axes = fig.subplots(1, len(keys), squeeze=False)[0]
+    for ax, key in zip(axes, keys, strict=True):
+        for caption, run in runs:
+            path = ctx.out / run / "history.csv"
+            h = read_history(path) if path.exists() else {}
+            if key in h:
+                ax.plot(h["step"], h[key], label=caption, lw=1)
+            else:
+                ax.plot([], [], label=f"{caption} (not run)")
+        if log:
+            ax.set_yscale("log")
+        ax.set_title(key, fontsize=10)
+        ax.set_xlabel("iteration")
+        ax.legend(fontsize=7)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return atomic_save(ctx.out / "figures" / file, lambda tmp: fig.savefig(tmp, dpi=120))
+
+
+@FIGURES.register("weight_difference", source="SCoGAN Fig 4.1: G1/G2 weight difference")
+def weight_difference_figure(ctx, file: str, title: str, runs: list) -> Path:
+    """Fig 4.1: the logged ``weight_diff`` (sum of mean squared G1-G2 differences) per run."""
+    return history_figure(ctx, file, title, runs, ["weight_diff"])
