@@ -62,11 +62,48 @@ def test_proposed_loss_runs_and_logs_its_terms(tmp_path):
     )
     family = ImageGAN(config, images, labels)
     Trainer(family, tmp_path, TrainerOptions(steps=3, log_every=1, progress=False)).fit()
-    row = _history(tmp_path)[-1]
-    for key in ("lc_real", "lc_fake", "p_mean_real", "n_mean_fake", "d_loss", "g_loss"):
-        assert np.isfinite(float(row[key])), key
-    # L = alpha*BCE + beta*LC: the logged D loss is below the BCE part when LC < 0
-    assert float(row["n_mean_real"]) >= 0
+    rows = _history(tmp_path)
+    for row in rows:
+        r = {k: float(v) for k, v in row.items()}
+        for key in ("lc_real", "lc_fake", "p_mean_real", "n_mean_fake", "d_loss", "g_loss"):
+            assert np.isfinite(r[key]), key
+        for kind in ("real", "fake"):
+            # LC = mean|P| - mean|N| (L1026-1028) and L = alpha*BCE + beta*LC (L1044-1046) ...
+            lc = r[f"lc_{kind}"]
+            assert lc == pytest.approx(r[f"p_mean_{kind}"] - r[f"n_mean_{kind}"], abs=1e-5)
+            assert r[f"d_{kind}"] == pytest.approx(r[f"bce_{kind}"] + 5.0 * lc, abs=1e-4)
+            # ... so the logged D loss drops below its BCE part exactly when LC < 0
+            assert (r[f"d_{kind}"] < r[f"bce_{kind}"]) == (lc < 0)
+    # an untrained D scores real and fake alike while their SSIM is low: N > P, LC < 0
+    first = {k: float(v) for k, v in rows[0].items()}
+    assert first["lc_fake"] < 0 and first["d_fake"] < first["bce_fake"], first
+
+
+def test_proposed_loss_options_reach_the_loss(tmp_path):
+    """The SSIM offset/range and the partner rule are config fields (spec 8.15b/d), recorded in
+    config.json, and change the logged SSIMs: on [-1, 1] pixels (offset 0) SSIM differs."""
+    images, labels = _brightness_data(64)
+    logged = {}
+    for offset, partners in ((1.0, "per_anchor"), (0.0, "per_anchor"), (1.0, "per_batch")):
+        config = ImageGANConfig(
+            model="cgan",
+            batch_size=8,
+            image_shape=(8, 8, 1),
+            d_loss="proposed",
+            ssim_pixel_offset=offset,
+            lc_partners=partners,
+        )
+        assert config.as_dict()["ssim_pixel_offset"] == offset
+        assert config.as_dict()["lc_partners"] == partners
+        family = ImageGAN(config, images, labels, seed=3)
+        out = tmp_path / f"{offset}-{partners}"
+        Trainer(family, out, TrainerOptions(steps=1, log_every=1, progress=False)).fit()
+        logged[(offset, partners)] = {k: float(v) for k, v in _history(out)[0].items()}
+    base = logged[(1.0, "per_anchor")]
+    assert base["ssim_pos_real"] != pytest.approx(logged[(0.0, "per_anchor")]["ssim_pos_real"])
+    assert base["ssim_pos_real"] != pytest.approx(logged[(1.0, "per_batch")]["ssim_pos_real"])
+    with pytest.raises(BadOptionError, match="lc_partners"):
+        ImageGANConfig(lc_partners="hard_negatives")
 
 
 def test_utkd_labels_are_inverted_soft_and_flipped():
@@ -189,3 +226,38 @@ def test_one_generator_call_on_two_batches_equals_two_calls():
     both = g(tf.concat([a, b], 0), training=True)
     np.testing.assert_allclose(both[:2], g(a, training=True), atol=1e-5)
     np.testing.assert_allclose(both[2:], g(b, training=True), atol=1e-5)
+
+
+def test_image_gan_is_registered_and_takes_networks_by_name(tmp_path):
+    """The family is FAMILIES["image_gan"]; its networks are NETWORKS names, defaulting from the
+    model; any registered pair whose label inputs suit the model trains without edits."""
+    import json
+
+    from gan_repro.registry import FAMILIES, NETWORKS
+    from gan_repro.training.image_gan import NETWORK_NAMES
+
+    assert FAMILIES.get("image_gan") is ImageGAN
+    assert ImageGAN.Config is ImageGANConfig and ImageGAN.inputs == ("images", "labels")
+    for model, (g, d) in NETWORK_NAMES.items():
+        config = ImageGANConfig(model=model)
+        assert (config.generator, config.discriminator) == (g, d)
+        assert g in NETWORKS and d in NETWORKS
+        again = ImageGANConfig(**json.loads(json.dumps(config.as_dict())))
+        assert again == config  # JSON-serialisable, plain fields
+    images, labels = _brightness_data(32)
+    mixed = ImageGANConfig(
+        model="cgan",
+        batch_size=8,
+        image_shape=(8, 8, 1),
+        generator="face_aging_cdcgan_generator",  # one-hot label input
+        discriminator="face_aging_cgan_discriminator",  # integer label -> Embedding
+    )
+    family = ImageGAN.from_inputs(mixed, {"images": images, "labels": labels}, seed=0)
+    Trainer(family, tmp_path, TrainerOptions(steps=2, log_every=1, progress=False)).fit()
+    assert family.models["g"].name == "face_aging_cdcgan_generator"
+    assert np.isfinite(float(_history(tmp_path)[-1]["g_loss"]))
+    wrong = ImageGANConfig(
+        model="cgan", image_shape=(8, 8, 1), generator="face_aging_dcgan_generator"
+    )
+    with pytest.raises(BadOptionError, match="conditional generator"):
+        ImageGAN(wrong, images, labels).build()

@@ -22,8 +22,19 @@ come from the input stream). ``P = |f(x) - f(y)| / SSIM(x, y)``, ``N = |f(x) - f
 with f the likelihood ``sigmoid(D)`` (L1042). The thesis had to precompute f(z) outside the Keras
 loss (spec 8.15c); here f(z) is evaluated under the current weights with ``stop_gradient``, which
 is what a precomputed value is. The generator keeps BCE (spec 8.15e). SSIM is skimage's
-(:mod:`gan_repro.losses.ssim`) with data range 2 and a floor for SSIM <= 0.01
-(:mod:`gan_repro.losses.lipschitz`).
+(:mod:`gan_repro.losses.ssim`) of the images shifted by ``ssim_pixel_offset`` = 1 to [0, 2], with
+``ssim_data_range`` = 2 (spec 8.15b), a floor ``ssim_floor`` = 0.01 for SSIM <= 0.01 (8.15a), and
+``lc_partners`` = "per_anchor": one random positive and negative per anchor (8.15d; "per_batch"
+is the one triplet per batch that "two coefficients for each batch", L992, could also mean);
+see :mod:`gan_repro.losses.lipschitz`. All four are config fields, so config.json records them.
+
+Networks are taken by name from :data:`gan_repro.registry.NETWORKS` (``generator`` /
+``discriminator``, defaulting from ``model`` to the builders of
+:mod:`gan_repro.models.face_aging`); each is called with the keyword arguments its signature
+accepts among ``latent_dim``, ``classes``, ``image_shape`` (and ``logits=True`` for the
+discriminator), plus ``generator_options`` / ``discriminator_options``. How a network takes the
+age class is read from its inputs: one input (no label), an int ``[B, 1]`` label (the CGAN's
+Embedding) or a float ``[B, classes]`` one-hot vector (the CDCGAN).
 
 ``labels="utkd"`` (CDCGAN option) uses the utkd notebook's label convention (spec section 3):
 inverted soft targets, real ~ U(0, 0.1), fake ~ 1 - U(0, 0.1), 5 % of the D targets flipped, and
@@ -38,7 +49,9 @@ per-epoch permutations (every face once per epoch) where Keras-GAN drew indices 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import inspect
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import keras
 import numpy as np
@@ -48,6 +61,7 @@ from gan_repro.data.pipeline import labelled_image_stream
 from gan_repro.errors import BadOptionError, check_choice
 from gan_repro.losses import bce_with_logits, lipschitz_ssim_loss, partner_indices, proposed_loss
 from gan_repro.models import face_aging as fa
+from gan_repro.registry import FAMILIES, NETWORKS
 from gan_repro.training.family import Family, descend
 from gan_repro.training.randomness import fixed_normal, uniform_stream
 from gan_repro.viz.grids import save_image, tile
@@ -57,6 +71,16 @@ MODELS = ("dcgan", "cgan", "cdcgan")
 #: (Fig 5.6 shows four images, L1164), here 2 rows of the 4 classes; CDCGAN 3 per class (the
 #: utkd notebook's grid), one row per class.
 GRID = {"dcgan": (5, 5), "cgan": (2, 4), "cdcgan": (4, 3)}
+#: The registered builders (:data:`gan_repro.registry.NETWORKS`) of each model, Figs A.1/A.2
+#: (DCGAN), A.6/A.7 + label Embeddings (CGAN, L932-950), A.8/A.9 (CDCGAN).
+NETWORK_NAMES = {
+    "dcgan": ("face_aging_dcgan_generator", "face_aging_dcgan_discriminator"),
+    "cgan": ("face_aging_cgan_generator", "face_aging_cgan_discriminator"),
+    "cdcgan": ("face_aging_cdcgan_generator", "face_aging_cdcgan_discriminator"),
+}
+#: How the proposed loss picks partners (spec 8.15d): a random positive and negative for every
+#: anchor (default), or one random triplet per batch ("two coefficients for each batch", L992).
+LC_PARTNERS = ("per_anchor", "per_batch")
 
 
 @dataclass
@@ -75,14 +99,30 @@ class ImageGANConfig:
     d_loss: str = "bce"  # "bce" | "proposed"
     alpha: float = 1.0
     beta: float = 1.0
-    d2: str = "ssim"  # "ssim" (the thesis) | "dssim"
-    ssim_floor: float = 0.01
+    d2: str = "ssim"  # "ssim" (the thesis) | "dssim"  (spec 8.15a)
+    ssim_floor: float = 0.01  # d2 clamped to >= this (spec 8.15a)
+    ssim_pixel_offset: float = 1.0  # added before SSIM: [-1, 1] -> [0, 2] (spec 8.15b)
+    ssim_data_range: float = 2.0  # SSIM's L on the shifted pixels (spec 8.15b)
+    lc_partners: str = "per_anchor"  # "per_anchor" | "per_batch"  (spec 8.15d, L992, L1030)
+    # networks by registered name (gan_repro.registry.NETWORKS); "" = the model's (NETWORK_NAMES)
+    generator: str = ""
+    discriminator: str = ""
+    generator_options: dict[str, Any] = field(default_factory=dict)
+    discriminator_options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self):
         check_choice("model", self.model, MODELS)
         check_choice("labels", self.labels, ("hard", "utkd"))
         check_choice("d_loss", self.d_loss, ("bce", "proposed"))
         check_choice("d2", self.d2, ("ssim", "dssim"))
+        check_choice("lc_partners", self.lc_partners, LC_PARTNERS)
+        if not self.ssim_data_range > 0:
+            raise BadOptionError(f"ssim_data_range={self.ssim_data_range} must be > 0")
+        g_name, d_name = NETWORK_NAMES[self.model]
+        self.generator = self.generator or g_name
+        self.discriminator = self.discriminator or d_name
+        self.generator_options = dict(self.generator_options)
+        self.discriminator_options = dict(self.discriminator_options)
         if self.image_shape is None:
             self.image_shape = {
                 "dcgan": fa.DCGAN_IMAGE_SHAPE,
@@ -105,27 +145,55 @@ class ImageGANConfig:
         return asdict(self)
 
 
+def _network(name: str, offered: dict, options: dict) -> keras.Model:
+    """``NETWORKS.build(name)`` with the entries of ``offered`` its builder accepts, then
+    ``options`` (which may name any of its parameters)."""
+    fn = NETWORKS.get(name)
+    params = inspect.signature(fn).parameters
+    takes_all = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    kwargs = {k: v for k, v in offered.items() if takes_all or k in params}
+    return NETWORKS.build(name, **{**kwargs, **options})
+
+
+def condition_kind(model: keras.Model) -> str:
+    """How ``model`` takes the age class: ``"none"`` (one input), ``"label"`` (a second input
+    of shape [B, 1], the CGAN's integer label for its Embedding, spec 8.9) or ``"one_hot"``
+    (a second input [B, K], the CDCGAN's float one-hot vector, L964/L978)."""
+    if len(model.inputs) == 1:
+        return "none"
+    if len(model.inputs) != 2:
+        raise BadOptionError(f"{model.name} has {len(model.inputs)} inputs; 1 or 2 expected")
+    return "label" if tuple(model.inputs[1].shape[1:]) == (1,) else "one_hot"
+
+
 def build_models(config: ImageGANConfig) -> tuple[keras.Model, keras.Model]:
-    """(generator, discriminator) of ``config.model``; the discriminator outputs logits."""
+    """(generator, discriminator) by their registered names; the discriminator outputs logits.
+
+    Both must take the age class when the model is conditional and neither when it is not."""
     c = config
-    if c.model == "dcgan":
-        return (
-            fa.face_aging_dcgan_generator(c.latent_dim, c.image_shape),
-            fa.face_aging_dcgan_discriminator(c.image_shape, logits=True),
-        )
-    if c.model == "cgan":
-        return (
-            fa.face_aging_cgan_generator(c.latent_dim, c.classes, c.image_shape),
-            fa.face_aging_cgan_discriminator(c.classes, c.image_shape, logits=True),
-        )
-    return (
-        fa.face_aging_cdcgan_generator(c.latent_dim, c.classes, c.image_shape),
-        fa.face_aging_cdcgan_discriminator(c.classes, c.image_shape, logits=True),
-    )
+    offered = {"latent_dim": c.latent_dim, "classes": c.classes, "image_shape": c.image_shape}
+    g = _network(c.generator, offered, c.generator_options)
+    d = _network(c.discriminator, {**offered, "logits": True}, c.discriminator_options)
+    for role, net in (("generator", g), ("discriminator", d)):
+        kind = condition_kind(net)
+        if (kind != "none") != c.conditional:
+            raise BadOptionError(
+                f"the {c.model} needs a{'' if c.conditional else 'n un'}conditional {role}; "
+                f"{net.name} takes {'no label' if kind == 'none' else 'a label'}"
+            )
+        if kind == "one_hot" and tuple(net.inputs[1].shape[1:]) != (c.classes,):
+            raise BadOptionError(f"{net.name}'s one-hot input does not have {c.classes} classes")
+    return g, d
 
 
+@FAMILIES.register(
+    "image_gan", source="DCGAN / CGAN / CDCGAN of the face-aging thesis (Keras-GAN loop)"
+)
 class ImageGAN(Family):
     """DCGAN / CGAN / CDCGAN on uint8 faces ``images`` [N,H,W,C] with age classes ``labels``."""
+
+    Config = ImageGANConfig
+    inputs = ("images", "labels")
 
     def __init__(self, config: ImageGANConfig, images: np.ndarray, labels=None, seed: int = 2020):
         self.config = config
@@ -149,6 +217,7 @@ class ImageGAN(Family):
         c = self.config
         g, d = build_models(c)
         self.models = {"g": g, "d": d}
+        self._kinds = {"g": condition_kind(g), "d": condition_kind(d)}
         self.optimizers = {
             name: keras.optimizers.Adam(c.lr, beta_1=c.beta_1) for name in self.models
         }
@@ -182,25 +251,27 @@ class ImageGAN(Family):
         return tf.data.Dataset.zip((real, noise)).map(merge).prefetch(tf.data.AUTOTUNE)
 
     # -- model calls -----------------------------------------------------------------------
-    def _condition(self, classes):
-        c = self.config
-        if c.model == "cgan":
+    def _condition(self, net: str, classes) -> list:
+        """The label input of network ``net`` ("g" or "d") for age ``classes`` [B]: the same
+        class index reaches both networks, as an int label or a one-hot vector."""
+        kind = self._kinds[net]
+        if kind == "label":
             return [tf.reshape(tf.cast(classes, tf.int32), (-1, 1))]
-        if c.model == "cdcgan":
-            return [tf.one_hot(tf.cast(classes, tf.int32), c.classes)]
+        if kind == "one_hot":
+            return [tf.one_hot(tf.cast(classes, tf.int32), self.config.classes)]
         return []
 
     def generate(self, z, classes=None, training=False):
         g = self.models["g"]
         if not self.config.conditional:
             return g(z, training=training)
-        return g([z, *self._condition(classes)], training=training)
+        return g([z, *self._condition("g", classes)], training=training)
 
     def discriminate(self, images, classes, training=True):
         d = self.models["d"]
         if not self.config.conditional:
             return d(images, training=training)
-        return d([images, *self._condition(classes)], training=training)
+        return d([images, *self._condition("d", classes)], training=training)
 
     # -- targets ---------------------------------------------------------------------------
     def _targets(self, batch):
@@ -236,6 +307,7 @@ class ImageGAN(Family):
                     lc, lc_logs = self._lc_term(batch, kind, images, other, y, logits)
                     loss = proposed_loss(bce, lc, c.alpha, c.beta)
                     logs.update({f"{k}_{kind}": v for k, v in lc_logs.items()})
+                    logs[f"bce_{kind}"] = bce
                 scaled = loss / num_replicas
             descend(self.optimizers["d"], tape, scaled, m["d"].trainable_variables)
             hit = tf.cast(tf.round(tf.sigmoid(logits)) == tf.round(target), tf.float32)
@@ -256,7 +328,10 @@ class ImageGAN(Family):
 
     def _lc_term(self, batch, kind, anchors, others, classes, logits):
         """LC of one discriminator update: anchors = the batch trained on, negatives from the
-        other batch, scored under the current weights without gradient (see module doc)."""
+        other batch, scored under the current weights without gradient (see module doc).
+
+        ``lc_partners="per_batch"`` keeps the first triplet only (the batch order is random):
+        one P and one N for the batch (L992)."""
         c = self.config
         n = tf.shape(anchors)[0]
         pos = partner_indices(batch[f"pos_{kind}"], n, exclude_self=True)
@@ -265,15 +340,20 @@ class ImageGAN(Family):
         f_y = tf.gather(f_x, pos)
         f_other = tf.stop_gradient(tf.sigmoid(self.discriminate(others, classes)))
         f_z = tf.gather(f_other, neg)
+        x, y, z = anchors, tf.gather(anchors, pos), tf.gather(others, neg)
+        if c.lc_partners == "per_batch":
+            f_x, f_y, f_z, x, y, z = (t[:1] for t in (f_x, f_y, f_z, x, y, z))
         return lipschitz_ssim_loss(
             f_x,
             f_y,
             f_z,
-            anchors,
-            tf.gather(anchors, pos),
-            tf.gather(others, neg),
+            x,
+            y,
+            z,
             d2=c.d2,
             floor=c.ssim_floor,
+            data_range=c.ssim_data_range,
+            pixel_offset=c.ssim_pixel_offset,
         )
 
     # -- samples ---------------------------------------------------------------------------
