@@ -1,7 +1,9 @@
 """Builders against SCoGAN Tables 3.1, 3.2, B.1 and the authors' encoder (spec 1.3, 1.6, 10.4).
 
 The thesis prints no parameter counts for these nets, so the expected counts are worked out
-here from the table rows, layer by layer.
+here from the table rows, layer by layer. One count is known from the authors' code: their
+Table 3.1 generator (``cogan_generators_digit_noshare``, one model, per-element Keras PReLU,
+no ``use_firstlayer``) has 8,116,099 parameters (spec 10.3), which these rows reproduce.
 """
 
 import numpy as np
@@ -14,6 +16,7 @@ from gan_repro.models import (
     cogan_generators_32,
     digit_classifier_b1,
 )
+from gan_repro.models.classifiers import digit_classifier_lenet5
 from gan_repro.models.registry import describe, entries, unique_params
 
 
@@ -23,15 +26,24 @@ def conv_t(k, cin, cout):
 
 FC = 100 * 16384 + 16384
 BN = {c: 4 * c for c in (1024, 512, 256, 128)}  # gamma, beta, moving mean, moving var
-PRELU = {c: c for c in (1024, 512, 256, 128)}  # Caffe PReLU: one slope per channel
-BLOCKS = [
-    FC + BN[1024] + PRELU[1024],
-    conv_t(3, 1024, 512) + BN[512] + PRELU[512],
-    conv_t(3, 512, 256) + BN[256] + PRELU[256],
-    conv_t(3, 256, 128) + BN[128] + PRELU[128],
-]
+SIDE = {1024: 4, 512: 8, 256: 16, 128: 32}  # spatial size of each block's output
+PRELU = {c: SIDE[c] ** 2 * c for c in SIDE}  # Keras PReLU (authors' code): one slope per element
+PRELU_CHANNEL = {c: c for c in SIDE}  # Caffe PReLU: one slope per channel
+
+
+def blocks(prelu):
+    return [
+        FC + BN[1024] + prelu[1024],
+        conv_t(3, 1024, 512) + BN[512] + prelu[512],
+        conv_t(3, 512, 256) + BN[256] + prelu[256],
+        conv_t(3, 256, 128) + BN[128] + prelu[128],
+    ]
+
+
+BLOCKS = blocks(PRELU)
 HEAD = conv_t(6, 128, 3)
 GEN = sum(BLOCKS) + HEAD
+GEN_CHANNEL = sum(blocks(PRELU_CHANNEL)) + HEAD
 DISC_BLOCKS = [5 * 5 * 3 * 20 + 20, 5 * 5 * 20 * 50 + 50, 3200 * 500 + 500 + 500, 501]
 DISC = sum(DISC_BLOCKS)
 
@@ -39,15 +51,31 @@ DISC = sum(DISC_BLOCKS)
 def test_table_3_1_generator_shapes_and_count():
     g1, g2 = cogan_generators_32(shared_layers=0)
     assert [tuple(t.shape[1:]) for t in g1.outputs] == [(8, 8, 512), (16, 16, 256), (32, 32, 3)]
-    assert g1.count_params() == GEN == 7_872_259
+    # the authors' generator (spec 10.3): per-element PReLU, 8,116,099 parameters
+    assert g1.count_params() == GEN == 8_116_099
     out = g1(np.zeros((2, 100), np.float32), training=False)
     assert np.all(np.abs(np.asarray(out[-1])) <= 1.0)  # tanh output
+    c1, _ = cogan_generators_32(shared_layers=0, prelu="channel")
+    assert c1.count_params() == GEN_CHANNEL == 7_872_259
+
+
+def test_authors_noshare_generator_is_one_shared_block():
+    """The authors' "noshare" SCoGAN generators build Dense(16384)+Reshape+BN+PReLU once and
+    feed both generators (spec 10.3): that is ``shared_layers=1``, and nothing else is shared."""
+    g1, g2 = cogan_generators_32(shared_layers=1)
+    shared_ids = {id(v) for v in g1.variables} & {id(v) for v in g2.variables}
+    shared_layers = [layer for layer in g1.layers if layer in g2.layers]
+    kinds = [type(layer).__name__ for layer in shared_layers]
+    assert kinds == ["Dense", "Reshape", "BatchNormalization", "PReLU"]
+    assert sum(int(np.prod(v.shape)) for v in g1.variables if id(v) in shared_ids) == BLOCKS[0]
+    # the pair: two 8,116,099-parameter generators less the one shared FC+BN+PReLU block
+    assert unique_params([g1, g2]) == 2 * 8_116_099 - (1_654_784 + 4_096 + 16_384) == 14_556_934
 
 
 def test_first_layer_option_adds_the_conv_1024_row():
     g1, _ = cogan_generators_32(shared_layers=0, use_firstlayer=True)
     assert tuple(g1.outputs[0].shape[1:]) == (4, 4, 1024)
-    assert g1.count_params() == GEN + conv_t(4, 1024, 1024) + BN[1024] + PRELU[1024]
+    assert g1.count_params() == GEN + conv_t(4, 1024, 1024) + BN[1024] + 4 * 4 * 1024
 
 
 @pytest.mark.parametrize("shared", [0, 1, 2, 3, 4])
@@ -91,14 +119,20 @@ def test_discriminator_output_is_raw_not_sigmoid():
     assert d1.layers[-1].activation.__name__ == "linear"
 
 
-def test_prelu_initial_slope_is_caffe_0_25_per_channel():
-    g1, _ = cogan_generators_32(shared_layers=0)
+@pytest.mark.parametrize("form", ["element", "channel"])
+def test_prelu_initial_slope_0_25_per_element_or_per_channel(form):
+    g1, _ = cogan_generators_32(shared_layers=0, prelu=form)
     prelus = [layer for layer in g1.layers if layer.__class__.__name__ == "PReLU"]
     assert len(prelus) == 4
     for p in prelus:
         alpha = np.asarray(p.alpha)
-        assert alpha.size == alpha.shape[-1]  # per channel
+        if form == "element":  # Keras default: one slope per element of the H x W x C map
+            assert alpha.shape == tuple(p.output.shape[1:])
+        else:  # Caffe: one per channel, shared over H and W
+            assert alpha.size == alpha.shape[-1] == p.output.shape[-1]
         np.testing.assert_allclose(alpha, 0.25)
+    with pytest.raises(BadOptionError, match="element"):
+        cogan_generators_32(shared_layers=0, prelu="pixel")
 
 
 def test_table_b1_classifier_and_encoder_counts():
@@ -107,6 +141,9 @@ def test_table_b1_classifier_and_encoder_counts():
     assert c.count_params() == (896 + 18_496 + 12_544 * 128 + 128 + 1290) == 1_626_442
     probs = np.asarray(c(np.zeros((2, 32, 32, 3), np.float32)))
     np.testing.assert_allclose(probs.sum(-1), 1.0, rtol=1e-5)
+    judge = digit_classifier_lenet5()  # ours: 456 + 2,416 + 48,120 + 10,164 + 850
+    assert judge.count_params() == 62_006
+    assert not {type(layer).__name__ for layer in judge.layers} & {"Dropout", "LeakyReLU"}
     e = cc_encoder_32()
     assert tuple(e.outputs[0].shape[1:]) == (100,)
     assert e.count_params() == 1792 + 73_856 + 147_584 + 295_168 + 4096 * 100 + 100

@@ -6,7 +6,10 @@ Spec 001 (SCoGAN thesis) section 4 / 10.7:
   L1235-1239);
 * MNIST is "scaled to 32x32" (L519) and turned grey -> RGB because Tables 3.1/3.2 take 32x32x3;
 * the MNIST2edge edge image is ``cv2.dilate(img, ones(3, 3), iterations=1) - img`` (L533-537, code
-  ``Code/Data.py``), built from the *second* half of MNIST while the first half stays plain.
+  ``Code/Data.py``), built from the *second* half of MNIST while the first half stays plain;
+* MNIST2negative (Fig 3.2b) pairs MNIST with "colour-negated MNIST" (L533): ``255 - img``, made
+  the same way from the other half (the thesis selects "50% of the MNIST dataset and convert[s]
+  it into either edge/rotate", L537; the authors' code at HEAD has no negative loader).
 
 Resizing is done on float32 with ``cv2.INTER_LINEAR``, which equals ``tf.image.resize`` bilinear
 (half-pixel centres, no antialias) to 1e-7, then rounded back to uint8. The authors' code resizes
@@ -121,3 +124,21 @@ def mnist2edge_domains(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     images = _check_grey(images, "mnist2edge_domains")
     half = len(images) // 2
     return images[:half], mnist_edge(images[half : 2 * half])
+
+
+def mnist_negative(images_uint8: np.ndarray) -> np.ndarray:
+    """Colour-negated digits, ``255 - img`` (MNISTnegative, L533; Fig 3.2b). uint8 in and out,
+    any shape (grey [N,H,W] or RGB): negation commutes with resizing and grey -> RGB."""
+    images = np.asarray(images_uint8)
+    if images.dtype != np.uint8:
+        raise BadOptionError(f"mnist_negative expects uint8 pixels; got {images.dtype}")
+    return np.uint8(255) - images
+
+
+def mnist2negative_domains(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The two disjoint MNIST2negative domains (Fig 3.2b, L533-537), built like MNIST2edge:
+    ``(images[:h], mnist_negative(images[h:2h]))`` with ``h = N // 2`` (30,000 each for the
+    60,000-image train set)."""
+    images = _check_grey(images, "mnist2negative_domains")
+    half = len(images) // 2
+    return images[:half], mnist_negative(images[half : 2 * half])

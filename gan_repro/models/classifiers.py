@@ -3,6 +3,10 @@
 Table B.1's MaxPool row (shape 64x64x64, stride 1) cannot be right; the authors' code
 (spec 10.8) is the Keras MNIST-CNN: two *valid* 3x3 convs, a 2x2 max-pool with stride 2, then
 flatten. That is what is built here.
+
+:func:`digit_classifier_lenet5` is ours, not the thesis's: a second, differently built digit
+classifier to *judge* joint agreement. SCoGAN-SL optimises the Table B.1 net's outputs (Eq 4.2),
+so agreement measured with that same net would flatter SL.
 """
 
 from __future__ import annotations
@@ -62,3 +66,31 @@ def cc_encoder_32(
     h = keras.layers.Dropout(0.4)(h)
     z = keras.layers.Dense(noise_dim, dtype="float32")(h)
     return keras.Model(x, z, name=name)
+
+
+@NETWORKS.register(
+    "digit_classifier_lenet5",
+    source="ours, not in the thesis: LeNet-5 style judge for joint agreement (LeCun et al. 1998)",
+)
+def digit_classifier_lenet5(
+    input_shape: tuple[int, int, int] = (32, 32, 3),
+    classes: int = 10,
+    name: str = "digit_classifier_lenet5",
+) -> keras.Model:
+    """An independent digit classifier (ours; spec 5.2 "beyond the thesis"): LeNet-5's layout
+    (LeCun et al. 1998, 32x32 input) with ReLU and max-pooling: Conv(6,5) valid, MaxPool(2),
+    Conv(16,5) valid, MaxPool(2), FC(120), FC(84), FC(classes)+softmax; 62,006 parameters at
+    32x32x3 and 10 classes. No dropout and no layer in common with Table B.1 (two 3x3 convs,
+    LeakyReLU, dropout), so its errors are not the ones the semantic loss was optimised against.
+    Inputs in [-1, 1].
+    """
+    x = keras.Input(input_shape, name="image")
+    h = x
+    for filters in (6, 16):
+        h = keras.layers.Conv2D(filters, 5, activation="relu")(h)
+        h = keras.layers.MaxPooling2D(2)(h)
+    h = keras.layers.Flatten()(h)
+    for units in (120, 84):
+        h = keras.layers.Dense(units, activation="relu")(h)
+    y = keras.layers.Dense(classes, activation="softmax", dtype="float32")(h)
+    return keras.Model(x, y, name=name)

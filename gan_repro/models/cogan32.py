@@ -10,6 +10,8 @@ The tables are read as the spec resolves them:
   off by default (spec 9.1).
 * Discriminators have no normalisation and no sigmoid: they return the raw logit/critic value
   (L1395); only FC-500 has a PReLU; dropout 0.5 follows it.
+* PReLU: one slope per element by default, as the authors' Keras code (spec 10.3); Caffe's one
+  slope per channel is ``prelu="channel"`` (:mod:`gan_repro.models.layers`).
 * Weight sharing = the same layer objects in both networks. CoGAN shares the *first* generator
   blocks and the *last* discriminator blocks (L622-630). SCoGAN shares nothing (L871, L996);
   the authors' code still shares the FC block (spec 10.3) - that is ``shared_layers=1``.
@@ -25,7 +27,8 @@ from __future__ import annotations
 import keras
 
 from gan_repro.errors import BadOptionError
-from gan_repro.models.layers import batch_norm, kernel_initializer, prelu
+from gan_repro.models.layers import batch_norm, kernel_initializer
+from gan_repro.models.layers import prelu as prelu_layer
 from gan_repro.registry import NETWORKS
 
 NOISE_DIM = 100
@@ -35,7 +38,7 @@ _GEN_CONV_BLOCKS = ((512, 3, 2, True), (256, 3, 2, True), (128, 3, 2, False))
 _FIRST_LAYER_BLOCK = (1024, 4, 1, True)
 
 
-def _generator_blocks(use_firstlayer: bool, init: str, bias: float, sync_bn: bool):
+def _generator_blocks(use_firstlayer: bool, init: str, bias: float, sync_bn: bool, slopes: str):
     """Fresh layer objects for one generator's hidden blocks, each a list of layers plus a flag
     saying whether its output is returned as a feature map."""
     blocks = [
@@ -48,7 +51,7 @@ def _generator_blocks(use_firstlayer: bool, init: str, bias: float, sync_bn: boo
                 ),
                 keras.layers.Reshape((4, 4, 1024)),
                 batch_norm(synchronized=sync_bn),
-                prelu(),
+                prelu_layer(slopes=slopes),
             ],
             False,
         )
@@ -67,7 +70,7 @@ def _generator_blocks(use_firstlayer: bool, init: str, bias: float, sync_bn: boo
                         bias_initializer=keras.initializers.Constant(bias),
                     ),
                     batch_norm(synchronized=sync_bn),
-                    prelu(),
+                    prelu_layer(slopes=slopes),
                 ],
                 is_feature,
             )
@@ -107,6 +110,7 @@ def cogan_generators_32(
     init: str = "xavier",
     bias: float = 0.1,
     sync_bn: bool = True,
+    prelu: str = "element",
     name: str = "cogan_generator_32",
 ) -> tuple[keras.Model, keras.Model]:
     """The Table 3.1 generator pair; the first ``shared_layers`` blocks are the same layers.
@@ -114,7 +118,12 @@ def cogan_generators_32(
     Blocks in order: FC(16384)+BN+PReLU, [ConvT(1024,4,1) if ``use_firstlayer``],
     ConvT(512,3,2), ConvT(256,3,2), ConvT(128,3,2) (each +BN+PReLU(0.25)); then the per-domain
     ConvT(3,6,1,tanh). CoGAN: ``shared_layers=4`` (Table 3.1 "Shared" column); Ch.3 also tries
-    3, 2 and 1 (L784); SCoGAN: 0. Bias init 0.1 is the authors' default (spec 10.1).
+    3, 2 and 1 (L784); SCoGAN: 0 as the thesis says (L871, L996), or 1 as the authors'
+    ``cogan_generators_digit_noshare`` builds it (its FC+BN+PReLU block feeds both generators,
+    spec 10.3). Bias init 0.1 is the authors' default (spec 10.1).
+    ``prelu``: ``"element"`` (default; the authors' Keras ``PReLU()``, one slope per element,
+    8,116,099 parameters per generator) or ``"channel"`` (Caffe's one slope per channel,
+    7,872,259), see :func:`gan_repro.models.layers.prelu`.
     Each model maps z [B, noise_dim] to ``[8x8x512, 16x16x256, 32x32xC image]``
     (with ``use_firstlayer``: ``[4x4x1024, 8x8x512, 16x16x256, image]``).
     """
@@ -124,10 +133,10 @@ def cogan_generators_32(
             f"shared_layers={shared_layers} is out of range: the Table 3.1 generator has "
             f"{n_blocks} hidden blocks, so choose 0..{n_blocks} (the output layer is never shared)"
         )
-    shared = _generator_blocks(use_firstlayer, init, bias, sync_bn)[:shared_layers]
+    shared = _generator_blocks(use_firstlayer, init, bias, sync_bn, prelu)[:shared_layers]
     models = []
     for domain in (1, 2):
-        private = _generator_blocks(use_firstlayer, init, bias, sync_bn)[shared_layers:]
+        private = _generator_blocks(use_firstlayer, init, bias, sync_bn, prelu)[shared_layers:]
         z = keras.Input((noise_dim,), name="z")
         h, features = z, []
         for layers, is_feature in shared + private:
@@ -151,7 +160,7 @@ def _disc_blocks(init: str, bias: float, dropout: float):
             keras.layers.Dense(
                 500, kernel_initializer=kernel_initializer(init), bias_initializer=const
             ),
-            prelu(conv=False),
+            prelu_layer(conv=False),
             keras.layers.Dropout(dropout),
         ],
         [

@@ -1,7 +1,13 @@
 """Layer recipes shared by the builders: initialisers, PReLU, batch norm.
 
-The CoGAN/SCoGAN nets come from Caffe (mingyuliutw/CoGAN), so their PReLU is Caffe's: one slope per
-channel, initial value 0.25 (SCoGAN thesis L1726; Keras' default slope is 0 and per element).
+PReLU comes in two forms, both with initial slope 0.25 (SCoGAN thesis L1726, the authors'
+``--prelu_init 0.25``, spec 10.1):
+
+* ``"element"``: one slope per element of the feature map, Keras' ``PReLU()`` without
+  ``shared_axes``. The SCoGAN authors' Keras nets use this form (spec 10.3); it is what gives
+  their Table 3.1 generator its 8,116,099 parameters (``tests/test_models.py``).
+* ``"channel"``: one slope per channel, shared over H and W, as Caffe's PReLU in the original
+  CoGAN (mingyuliutw/CoGAN) that Tables 3.1/3.2 copy (L665).
 """
 
 from __future__ import annotations
@@ -26,11 +32,19 @@ def kernel_initializer(name: str) -> keras.initializers.Initializer:
     return INITIALIZERS[name]()
 
 
-def prelu(name: str | None = None, conv: bool = True) -> keras.layers.PReLU:
-    """Caffe-style PReLU: per-channel slopes (shared over H, W for conv maps), initial 0.25."""
+PRELU_FORMS = ("element", "channel")
+
+
+def prelu(
+    name: str | None = None, conv: bool = True, slopes: str = "channel", init: float = 0.25
+) -> keras.layers.PReLU:
+    """PReLU with initial slope ``init``. ``slopes="channel"`` (Caffe): one slope per channel,
+    shared over H, W of conv maps; ``slopes="element"`` (Keras default, the SCoGAN authors'
+    code): one slope per element. For a flat (``conv=False``) input both are the same."""
+    check_choice("prelu", slopes, PRELU_FORMS)
     return keras.layers.PReLU(
-        alpha_initializer=keras.initializers.Constant(0.25),
-        shared_axes=[1, 2] if conv else None,
+        alpha_initializer=keras.initializers.Constant(init),
+        shared_axes=[1, 2] if conv and slopes == "channel" else None,
         name=name,
     )
 
