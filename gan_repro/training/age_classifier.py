@@ -24,11 +24,33 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from gan_repro.data.pipeline import shuffled_indices
 from gan_repro.errors import BadOptionError, CorruptDataError
 from gan_repro.metrics.fid import _as_model_input, _feature_fn
 from gan_repro.models.age_classifier import age_group_classifier
 from gan_repro.runs import read_json, write_json
-from gan_repro.training.classifier import _labelled_stream, load_classifier
+from gan_repro.training.classifier import load_classifier
+
+#: Default pixel-noise augmentation (ours; see :func:`noisy_labelled_stream`): half of the
+#: training faces get Gaussian noise of a standard deviation drawn from U(0, 0.5) in [-1, 1]
+#: units, the range of the pixel noise the thesis's CGAN leaves on its faces (Figs 5.6-5.8,
+#: the reason for the smoothing of Fig 5.7, L1155-1177).
+NOISE_STD = 0.5
+NOISE_PROB = 0.5
+#: Share of training faces (noised or not) passed through the 5x5 median of Fig 5.7 (L1157-1177),
+#: so that the filtered generated faces are not out of distribution either.
+MEDIAN_PROB = 0.25
+
+
+def median5(x: tf.Tensor) -> tf.Tensor:
+    """The 5x5 median of every channel of float images [B,H,W,C] (borders reflected), in TF
+    for the input stream; OpenCV's ``medianBlur(img, 5)`` of Fig 5.7 up to the border rule."""
+    channels = x.shape[-1]
+    padded = tf.pad(x, [[0, 0], [2, 2], [2, 2], [0, 0]], mode="REFLECT")
+    patches = tf.image.extract_patches(padded, [1, 5, 5, 1], [1, 1, 1, 1], [1, 1, 1, 1], "VALID")
+    shape = tf.concat([tf.shape(patches)[:3], [25, channels]], 0)
+    values = tf.transpose(tf.reshape(patches, shape), [0, 1, 2, 4, 3])  # [B,H,W,C,25]
+    return tf.math.top_k(values, 13).values[..., -1]
 
 
 # ---------------------------------------------------------------------------------------- split
@@ -119,6 +141,61 @@ def predict_groups(model, images, batch_size: int = 256) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------------ training
+def add_pixel_noise(images, std, seed) -> np.ndarray:
+    """``images`` (uint8 or float [-1, 1]) plus i.i.d. Gaussian pixel noise of standard deviation
+    ``std`` ([-1, 1] units; a scalar or one value per image), clipped to [-1, 1]; float32.
+    Real faces "with the generators' noise" for judging the classifier (ours)."""
+    x = _as_model_input(images)
+    std = np.broadcast_to(np.asarray(std, np.float32).reshape(-1, 1, 1, 1), (len(x), 1, 1, 1))
+    noise = np.random.default_rng(seed).standard_normal(x.shape).astype(np.float32)
+    return np.clip(x + std * noise, -1.0, 1.0)
+
+
+def noisy_labelled_stream(
+    images: np.ndarray,
+    labels: np.ndarray,
+    batch_size: int,
+    seed: int,
+    noise_std: float = 0.0,
+    noise_prob: float = 0.0,
+    median_prob: float = 0.0,
+) -> tf.data.Dataset:
+    """Infinite seeded batches ``(x in [-1, 1], y)``, a fresh permutation each epoch (the stream
+    of :mod:`gan_repro.training.classifier`), with pixel-noise augmentation (ours).
+
+    With probability ``noise_prob`` a face gets i.i.d. Gaussian noise of standard deviation
+    ``s ~ U(0, noise_std)`` ([-1, 1] units), then is clipped to [-1, 1]; then, with probability
+    ``median_prob``, it goes through the 5x5 median of Fig 5.7 (:func:`median5`). Every draw is
+    a stateless function of ``(seed, batch number)``. All zero: the clean stream.
+    """
+    x = tf.constant(images)
+    y = tf.constant(labels.astype(np.int64))
+    noisy = float(noise_std) > 0 and float(noise_prob) > 0
+    smoothed = float(median_prob) > 0
+
+    def fetch(step, i):
+        xb = (tf.cast(tf.gather(x, i), tf.float32) - 127.5) / 127.5
+        if noisy:
+            key = lambda k: tf.stack([tf.constant(int(seed), tf.int64), 3 * step + k])  # noqa: E731
+            per_image = tf.stack([tf.shape(xb)[0], 1, 1, 1])
+            on = tf.random.stateless_uniform(per_image, key(0)) < float(noise_prob)
+            std = float(noise_std) * tf.random.stateless_uniform(per_image, key(1))
+            noise = tf.random.stateless_normal(tf.shape(xb), key(2))
+            xb = tf.clip_by_value(xb + tf.where(on, std, 0.0) * noise, -1.0, 1.0)
+        if smoothed:
+            key = tf.stack([tf.constant(int(seed) + 1, tf.int64), step])
+            pick = tf.random.stateless_uniform([tf.shape(xb)[0], 1, 1, 1], key) < median_prob
+            xb = tf.where(pick, median5(xb), xb)
+        return xb, tf.gather(y, i)
+
+    batches = shuffled_indices(len(images), seed).batch(batch_size, drop_remainder=True)
+    return (
+        tf.data.Dataset.zip((tf.data.Dataset.counter(0, dtype=tf.int64), batches))
+        .map(fetch, num_parallel_calls=tf.data.AUTOTUNE)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+
+
 def _check_data(images: np.ndarray, labels: np.ndarray, classes: int) -> tuple:
     images = np.asarray(images)
     if images.ndim == 3:
@@ -154,6 +231,9 @@ def train_age_classifier(
     class_weight: str | None = "balanced",
     verbose: int = 0,
     train_eval_limit: int | None = 2000,
+    noise_std: float = NOISE_STD,
+    noise_prob: float = NOISE_PROB,
+    median_prob: float = MEDIAN_PROB,
 ) -> tuple[keras.Model, dict]:
     """Fit :func:`~gan_repro.models.age_classifier.age_group_classifier` on uint8 faces.
 
@@ -192,7 +272,9 @@ def train_age_classifier(
     )
     weights = balanced_class_weights(y_train, classes) if class_weight == "balanced" else None
     hist = model.fit(
-        _labelled_stream(x_train, y_train, batch_size, seed),
+        noisy_labelled_stream(
+            x_train, y_train, batch_size, seed, noise_std, noise_prob, median_prob
+        ),
         epochs=int(epochs),
         steps_per_epoch=steps,
         class_weight=weights,
@@ -224,6 +306,9 @@ def train_age_classifier(
             "val_fraction": float(val_fraction),
             "seed": int(seed),
             "class_weight": class_weight,
+            "noise_std": float(noise_std),
+            "noise_prob": float(noise_prob),
+            "median_prob": float(median_prob),
             "optimizer": "Adam(1e-3)",
             "train_eval_faces": len(check),
         },
