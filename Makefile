@@ -32,4 +32,4 @@ repro-scogan-mnist2svhn:
 # (beta 1, 5), CDCGAN on UTKFace (DATA=the UTKFace folder; smoke falls back to the bundled sample)
 DATA ?=
 repro-face-aging:
-	$(PYTHON) -m experiments.face_aging.utkface --scale $(SCALE) --out $(OUT) $(if $(DATA),--data-dir $(DATA)) $(ARGS)
+	gan-repro train face_aging/utkface scale=$(SCALE) out=$(OUT) $(if $(DATA),data_dir=$(DATA)) $(ARGS)

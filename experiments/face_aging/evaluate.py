@@ -1,6 +1,7 @@
 """The numbers the face-aging thesis never measured (it judged by eye, L1070; spec section 6).
 
-``evaluate(run_dir)`` writes ``run_dir/metrics.json`` from the run's newest checkpoint:
+``evaluate(run, ...)`` (the ``face_aging`` evaluator of ``hooks.py``; the runner writes its
+result to ``run_dir/metrics.json``) measures the run's newest checkpoint:
 
 * conditional runs (CGAN, CDCGAN): ``eval_per_class`` faces per age class from fresh noise; the
   share the age-group classifier puts in the class they were asked for (the thesis: the category
@@ -26,16 +27,6 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from experiments.face_aging.utkface import (
-    NAME,
-    RUNS,
-    SCALES,
-    FaceData,
-    classifier_for,
-    classifier_key,
-)
-from gan_repro.errors import BadOptionError
-from gan_repro.runs import read_json, write_json
 from gan_repro.viz.figures import read_history
 
 #: Iterations at which the thesis quotes or shows losses, per run (scaled to shorter runs).
@@ -59,7 +50,7 @@ def history_summary(run_dir: Path, config: dict) -> dict:
     at = LOSS_CHECKPOINTS.get(config["variant"])
     if at is not None:
         steps = config["trainer"]["steps"]
-        target = max(1, round(at * steps / config["thesis_steps"]))
+        target = max(1, round(at * steps / config["meta"]["thesis_steps"]))
         i = int(np.searchsorted(h["step"], target, side="right")) - 1
         i = max(i, 0)
         d = float(np.mean([h[k][i] for k in D_KEYS_CYCLE if k in h]))
@@ -80,13 +71,12 @@ def _cached(key, build):
     return _NETS[key]
 
 
-def _pretrained(scale, lpips_weights: str, inception_weights: str):
+def _pretrained(paper: bool, lpips_weights: str, inception_weights: str):
     from gan_repro.metrics.fid import INCEPTION_WEIGHTS, inception_features
     from gan_repro.metrics.lpips import LPIPS
     from gan_repro.metrics.weights import lpips_weights_path
     from gan_repro.pretrained import is_cached, weights_choice
 
-    paper = scale.full_data
     inc = weights_choice(inception_weights, is_cached(INCEPTION_WEIGHTS), paper, "imagenet")
     lp = weights_choice(lpips_weights, lpips_weights_path("alex").exists(), paper, "default")
     notes = {
@@ -116,7 +106,7 @@ def evaluate_image_gan(run_dir, config, data, classifier, inception, n, seed) ->
     from gan_repro.training.image_gan import load_image_gan
 
     family, step = load_image_gan(run_dir)
-    faces = data(RUNS[config["variant"]].data)
+    faces = data(config["meta"]["data_variant"])
     k = len(faces.group_names)
     latent = family.config.latent_dim
     fakes, targets = [], []
@@ -195,42 +185,31 @@ def evaluate_cyclegan(run_dir, data, classifier, inception, lpips, n, seed):
     return metrics
 
 
-def evaluate(
-    run_dir: Path,
-    lpips_weights="auto",
-    inception_weights="auto",
-    n=None,
-    data_dir=None,
-    data: FaceData | None = None,
-) -> dict:
-    """Write and return ``run_dir/metrics.json`` (see the module docstring). ``n`` overrides the
-    scale's faces per class / per direction; ``data`` reuses loaded faces."""
-    run_dir = Path(run_dir)
-    config = read_json(run_dir / "config.json")
-    if config.get("experiment") != NAME:
-        raise BadOptionError(f"{run_dir} is not a {NAME} run folder")
-    scale = SCALES[config["scale"]]
+def evaluate(run, data, classifier, classifier_key: str) -> dict:
+    """The metrics of the runner's :class:`gan_repro.runner.EvalRun` ``run`` (see the module
+    docstring): ``data(variant)`` gives a data variant's faces, ``classifier`` is the age-group
+    classifier ``(model, its metrics)`` named ``classifier_key``. The ``eval`` options:
+    ``per_class`` / ``translated`` faces, ``lpips_weights``, ``inception_weights``."""
+    run_dir, config, options = Path(run.run_dir), run.config, run.options
     seed = config["trainer"]["seed"]
-    data = data or FaceData(scale, data_dir or config["data"].get("data_dir"))
-    classifier, classifier_metrics = classifier_for(
-        config["variant"], scale, data, run_dir.parent, seed
+    model, classifier_metrics = classifier
+    make_inception, make_lpips, notes = _pretrained(
+        run.ctx.paper,
+        options.get("lpips_weights", "auto"),
+        options.get("inception_weights", "auto"),
     )
-    make_inception, make_lpips, notes = _pretrained(scale, lpips_weights, inception_weights)
     inception = make_inception()
-    if config["family"] == "cycle":
-        metrics = evaluate_cyclegan(
-            run_dir, data, classifier, inception, make_lpips(), n or scale.eval_translate, seed
-        )
+    if config["family"] == "cyclegan":
+        n = int(options["translated"])
+        metrics = evaluate_cyclegan(run_dir, data, model, inception, make_lpips(), n, seed)
     else:
-        metrics = evaluate_image_gan(
-            run_dir, config, data, classifier, inception, n or scale.eval_per_class, seed
-        )
+        n = int(options["per_class"])
+        metrics = evaluate_image_gan(run_dir, config, data, model, inception, n, seed)
         notes.pop("lpips_weights")
     metrics.update(notes)
     metrics["classifier"] = {
-        "key": classifier_key(config["variant"], scale),
+        "key": classifier_key,
         **{k: classifier_metrics.get(k) for k in ("val_accuracy", "val_balanced_accuracy")},
     }
     metrics["losses"] = history_summary(run_dir, config)
-    write_json(run_dir / "metrics.json", metrics)
     return metrics

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from gan_repro.runs import read_json
+from gan_repro.io import read_json
 from gan_repro.viz import face_aging as fv
 from gan_repro.viz.figures import read_history
 
@@ -81,7 +81,7 @@ def snapshot(run_dir: Path, thesis_step: int) -> tuple[int, Path]:
     if not grids or not (run_dir / "config.json").exists():
         return thesis_step, run_dir / "samples" / "missing.png"
     config = read_json(run_dir / "config.json")
-    target = thesis_step * config["trainer"]["steps"] / config["thesis_steps"]
+    target = thesis_step * config["trainer"]["steps"] / config["meta"]["thesis_steps"]
     before = [g for g in grids if g[0] <= target + 1e-9]
     return before[-1] if before else grids[0]
 
@@ -105,24 +105,24 @@ def _montage(run_dir: Path, thesis_steps, out: Path, title: str) -> Path:
 
 def _one_face_per_class(run_dir: Path, seed: int = 0) -> np.ndarray | None:
     """One face per age class from one noise vector (the thesis's 4-image CGAN samples)."""
-    from gan_repro.training.image_gan import load_image_gan
+    from gan_repro.runner import load_run
 
     if not (Path(run_dir) / "checkpoints").exists():
         return None
-    family, _ = load_image_gan(run_dir)
+    family, _ = load_run(run_dir)
     k = family.config.classes
     z = tf.repeat(tf.random.stateless_normal((1, family.config.latent_dim), [seed, 7]), k, 0)
     return family.sample(z, np.arange(k))
 
 
 def _cyclegan_pairs(run_dir: Path, data, out: Path) -> Path:
-    from gan_repro.training.cyclegan import load_cyclegan
+    from gan_repro.runner import load_run
 
     title = "Fig 5.2: CycleGAN, real faces (top) and their translations (bottom)"
     if not (Path(run_dir) / "checkpoints").exists():
         return fv.side_by_side([("not run", Path(run_dir) / "missing.png")], out, title)
     faces = data("cyclegan")
-    family, step = load_cyclegan(run_dir)
+    family, step = load_run(run_dir)
     rng = np.random.default_rng(0)
     panels = []
     for direction, src in (("AtoB", 0), ("BtoA", 1)):

@@ -1,8 +1,9 @@
-"""``report.md`` of a face-aging results folder: the thesis's numbers and statements beside ours.
+"""The ``face_aging`` section of ``report.md``: the thesis's numbers and statements beside ours.
 
 The thesis publishes parameter counts, dataset counts and one loss value (``published.csv``);
 everything else it says is a visual judgement. Each judgement is quoted with its line next to the
-measurement that tests it (``STATEMENTS``). The report reads only the run folders.
+measurement that tests it (``STATEMENTS``). The report reads only the run folders; the generic
+writer (:func:`gan_repro.report.write_report`) adds the title and the declaration's choices.
 """
 
 from __future__ import annotations
@@ -10,9 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from experiments.face_aging.utkface import NAME, PUBLISHED, RUNS, TITLE
-from gan_repro.report import load_published
-from gan_repro.runs import read_json
+from gan_repro.io import read_json
 from gan_repro.viz.face_aging import loss_tail_table
 from gan_repro.viz.figures import read_history
 
@@ -60,14 +59,13 @@ def parameter_table(published: list[dict]) -> list[str]:
     return lines
 
 
-def dataset_table(published: list[dict], out: Path) -> list[str]:
+def dataset_table(published: list[dict], out: Path, configs: dict[str, dict]) -> list[str]:
     data = read_json(out / "data.json") if (out / "data.json").exists() else {}
+    if "provenance" in data:  # one data section: data.json holds its record alone
+        data = {"": data}
     counts = {}
-    for run in RUNS:
-        cfg = out / run / "config.json"
-        if cfg.exists():
-            c = read_json(cfg)
-            counts.setdefault(c["data_variant"], c["data"]["counts"])
+    for c in configs.values():
+        counts.setdefault(c["meta"]["data_variant"], c["data"]["counts"])
     lines = [
         "| scheme | group | thesis (full 23,708-image set) | this run's data | source |",
         "|---|---|---|---|---|",
@@ -84,7 +82,8 @@ def dataset_table(published: list[dict], out: Path) -> list[str]:
             f"| {row['model']} | {group} | {int(row['value']):,} | {_f(ours)} | "
             f"{row['table']} ({row['lines']}) |"
         )
-    lines += ["", "Data loaded: " + "; ".join(f"{k}: {v}" for k, v in data.items())]
+    loaded = (f"{v.get('variant', k)}: {v.get('provenance', v)}" for k, v in data.items())
+    lines += ["", "Data loaded: " + "; ".join(loaded)]
     return lines
 
 
@@ -243,21 +242,20 @@ def _age_table(m: dict) -> list[str]:
     return lines
 
 
-def report(out: Path) -> Path:
-    """Write ``out/report.md`` and return its path."""
-    out = Path(out)
-    published = load_published(PUBLISHED)
-    metrics = {
-        run: read_json(out / run / "metrics.json")
-        for run in RUNS
-        if (out / run / "metrics.json").exists()
-    }
-    configs = {
-        run: read_json(out / run / "config.json")
-        for run in RUNS
-        if (out / run / "config.json").exists()
-    }
-    parts = [f"# {TITLE}", ""]
+def report_body(report) -> str:
+    """The report of a :class:`gan_repro.report.ReportContext` without its title: warnings,
+    Appendix A and data counts, the thesis's statements beside ours, the measures beyond it,
+    Fig 5.5's loss table, the classifiers and the figures."""
+    out = report.folder
+    published = report.published
+    declared = list(report.declaration.runs)
+    chosen = sorted(
+        (r for r in report.runs if r["variant"] in declared),
+        key=lambda r: declared.index(r["variant"]),
+    )
+    metrics = {r["variant"]: r["metrics"] for r in chosen if r["metrics"] is not None}
+    configs = {r["variant"]: r["config"] for r in chosen}
+    parts = []
     scales = sorted({c["scale"] for c in configs.values()})
     if "smoke" in scales:
         parts += [
@@ -279,11 +277,11 @@ def report(out: Path) -> Path:
             f"available offline): {', '.join(random)}. FID/LPIPS values are not comparable.",
             "",
         ]
-    missing = [r for r in RUNS if r not in configs]
+    missing = [r for r in declared if r not in configs]
     if missing:
         parts += [f"Not run: {', '.join(missing)}.", ""]
     parts += ["## Parameter counts (Appendix A)", "", *parameter_table(published), ""]
-    parts += ["## Data (UTKFace age groups)", "", *dataset_table(published, out), ""]
+    parts += ["## Data (UTKFace age groups)", "", *dataset_table(published, out, configs), ""]
     parts += [
         "## What the thesis said, and what we measured",
         "",
@@ -332,9 +330,6 @@ def report(out: Path) -> Path:
     if figures:
         parts += ["", "## Figures", ""]
         parts += [f"![{p.stem}](figures/{p.name})" for p in figures]
-    parts += ["", f"Runs: {', '.join(configs)} ({', '.join(scales)} scale); experiment {NAME}."]
-    path = out / "report.md"
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("\n".join(parts) + "\n")
-    tmp.replace(path)
-    return path
+    name = report.declaration.name
+    parts += ["", f"Runs: {', '.join(configs)} ({', '.join(scales)} scale); experiment {name}."]
+    return "\n".join(parts)

@@ -109,3 +109,28 @@ def mnist_pair(ctx, pair: str = "edge", full: bool = True) -> Inputs:
         record,
         resources={"domains": (first, second)},
     )
+
+
+@DATASETS.register("utkface", source="Face-aging thesis L800, L858, L920-926: UTKFace age groups")
+def utkface(ctx, variant: str = "cgan", size: int | None = None, full: bool = True) -> Inputs:
+    """The UTKFace faces of a model's data variant (:data:`gan_repro.data.utkface.VARIANTS`:
+    scheme, size, colour), ``size`` overriding the variant's (the smoke CycleGAN's 32x32).
+    ``full``: the full folder in the data dir (``data_dir=``/``GAN_REPRO_DATA``; there is no TFDS
+    UTKFace), else the data dir if one is set, else the ~200 faces bundled in
+    ``data/samples/utkface``. Arrays ``images``/``labels`` (group index); for the ``cyclegan``
+    variant ``a``/``b``, its two age groups. The FaceDomain is the ``faces`` resource."""
+    from gan_repro.data.sources import resolve_data_dir
+    from gan_repro.data.utkface import VARIANTS, load_utkface
+
+    check_choice("variant", variant, tuple(VARIANTS))
+    settings = dict(VARIANTS[variant], **({"size": int(size)} if size is not None else {}))
+    if full or resolve_data_dir(ctx.data_dir) is not None:
+        faces = load_utkface(ctx.data_dir, source="auto", **settings)
+    else:
+        faces = load_utkface(source="bundled", **settings)
+    if variant == "cyclegan":
+        arrays = {"a": faces.group(0).images, "b": faces.group(1).images}
+    else:
+        arrays = {"images": faces.images, "labels": faces.labels}
+    record = {"variant": variant, "provenance": faces.provenance, "counts": faces.counts()}
+    return Inputs(arrays, record, resources={"faces": faces})

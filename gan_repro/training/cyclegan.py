@@ -34,7 +34,9 @@ input of the backward one (tested against separate calls).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import inspect
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import keras
 import numpy as np
@@ -43,12 +45,8 @@ import tensorflow as tf
 from gan_repro.data.pipeline import image_stream
 from gan_repro.errors import BadOptionError, check_choice
 from gan_repro.losses import lsgan_loss
-from gan_repro.models.face_aging import (
-    CYCLEGAN_IMAGE_SHAPE,
-    RESIDUAL_MODES,
-    face_aging_cyclegan_discriminator,
-    face_aging_cyclegan_generator,
-)
+from gan_repro.models.face_aging import CYCLEGAN_IMAGE_SHAPE, RESIDUAL_MODES
+from gan_repro.registry import FAMILIES, NETWORKS
 from gan_repro.training.family import Family, descend
 from gan_repro.training.randomness import uniform_stream
 from gan_repro.viz.grids import save_image, tile, to_uint8
@@ -73,23 +71,49 @@ class CycleGANConfig:
     identity_weight: float = 5.0
     forward_cycle_weight: float = 10.0
     backward_cycle_weight: float = 10.0
+    # networks by registered name (gan_repro.registry.NETWORKS), see build_cyclegan_models
+    generator: str = "face_aging_cyclegan_generator"
+    discriminator: str = "face_aging_cyclegan_discriminator"
+    generator_options: dict[str, Any] = field(default_factory=dict)
+    discriminator_options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self):
         check_choice("residual", self.residual, RESIDUAL_MODES)
         self.image_shape = tuple(int(v) for v in self.image_shape)
         if self.batch_size < 1 or self.pool_size < 0:
             raise BadOptionError("batch_size must be >= 1 and pool_size >= 0")
+        self.generator_options = dict(self.generator_options)
+        self.discriminator_options = dict(self.discriminator_options)
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
+def _network(name: str, image_shape, model_name: str, offered: dict, options: dict):
+    """The ``NETWORKS`` entry ``name`` built with ``image_shape``, ``name=model_name``, the
+    entries of ``offered`` its builder's signature accepts, then ``options`` (any parameter)."""
+    entry = NETWORKS.entry(name)  # Entry.build: Registry.build's own ``name`` would clash
+    params = inspect.signature(entry.fn).parameters
+    takes_all = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    kwargs = {k: v for k, v in offered.items() if takes_all or k in params}
+    return entry.build(image_shape=image_shape, name=model_name, **{**kwargs, **options})
+
+
 def build_cyclegan_models(config: CycleGANConfig) -> dict[str, keras.Model]:
+    """G_AB, G_BA, D_A, D_B by their registered names. Any registered pair works: each builder
+    takes ``image_shape`` and ``name``; the generator also gets ``n_residual`` and ``residual``
+    when its signature has them (the thesis's does), and each its ``*_options``. The generator
+    maps [B, H, W, C] to the same shape; the discriminator gives a patch (or scalar) score map
+    for the LSGAN targets."""
     c = config
-    gen = lambda name: face_aging_cyclegan_generator(  # noqa: E731
-        c.image_shape, c.n_residual, c.residual, name=name
-    )
-    disc = lambda name: face_aging_cyclegan_discriminator(c.image_shape, name=name)  # noqa: E731
+    blocks = {"n_residual": c.n_residual, "residual": c.residual}
+
+    def gen(name):
+        return _network(c.generator, c.image_shape, name, blocks, c.generator_options)
+
+    def disc(name):
+        return _network(c.discriminator, c.image_shape, name, {}, c.discriminator_options)
+
     return {
         "g_ab": gen("g_AtoB"),
         "g_ba": gen("g_BtoA"),
@@ -138,8 +162,12 @@ class ImagePool:
         return tf.stack(out)
 
 
+@FAMILIES.register("cyclegan", source="CycleGAN of the face-aging thesis (Brownlee's Keras loop)")
 class CycleGAN(Family):
     """Unpaired translation between ``domain_a`` and ``domain_b`` (uint8 [N,H,W,3] each)."""
+
+    Config = CycleGANConfig
+    inputs = ("a", "b")
 
     def __init__(
         self, config: CycleGANConfig, domain_a: np.ndarray, domain_b: np.ndarray, seed: int = 2020
@@ -301,12 +329,16 @@ def load_cyclegan(run_dir, domain_a=None, domain_b=None) -> tuple[CycleGAN, int]
 
     saved = read_json(Path(run_dir) / "config.json")
     config = CycleGANConfig(**saved["model"])
-    empty = np.zeros((1, *config.image_shape), np.uint8)
-    family = CycleGAN(
-        config,
-        empty if domain_a is None else domain_a,
-        empty if domain_b is None else domain_b,
-        seed=saved["trainer"]["seed"],
-    )
-    family.build()
+    seed = saved["trainer"]["seed"]
+    if domain_a is None and domain_b is None:
+        family = CycleGAN.for_inference(config, seed=seed)
+    else:
+        empty = np.zeros((1, *config.image_shape), np.uint8)
+        family = CycleGAN(
+            config,
+            empty if domain_a is None else domain_a,
+            empty if domain_b is None else domain_b,
+            seed=seed,
+        )
+        family.build()
     return family, restore_trained(run_dir, family.models)
