@@ -31,20 +31,27 @@ def test_wgan_gp_critic_learns_on_real_mnist(tmp_path, shared_data):
     )
     trainer = Trainer(family, tmp_path, opts)
     means = [x.astype(np.float32).mean() / 127.5 - 1.0 for x in (x1, x2)]
-    gaps_before = [
-        abs(img.mean() - m) for img, m in zip(family.generate(family.fixed_z), means, strict=True)
-    ]
+
+    def gaps():
+        fakes = family.generate(family.fixed_z)
+        return [abs(img.mean() - m) for img, m in zip(fakes, means, strict=True)]
+
+    def wasserstein(k, real):  # the untrained critic's estimate, inference mode
+        d, fake = family.models[f"d{k}"], family.generate(family.fixed_z)[k - 1]
+        real = (real[:64].astype(np.float32) - 127.5) / 127.5
+        return float(np.mean(d(real, training=False)) - np.mean(d(fake, training=False)))
+
+    gaps_before = gaps()
+    w0 = [wasserstein(1, x1), wasserstein(2, x2)]
     history = trainer.fit()
-    gaps_after = [
-        abs(img.mean() - m) for img, m in zip(family.generate(family.fixed_z), means, strict=True)
-    ]
+    gaps_after = gaps()
     for k in (1, 2):
         w = -np.asarray(history.column(f"d{k}_adv"))
         gp = np.asarray(history.column(f"gp{k}"))
         print(f"W{k}", np.round(w, 3), "gp", np.round(gp, 3))
         # the trained critic separates real from generated digits far beyond the untrained one
-        # (measured: |W0| < 1, W 10-60 over the 6 steps)
+        # (measured: |W0| ~ 0.2, W 10-60 over the 6 steps)
         assert np.mean(w[-3:]) > 5 * abs(w0[k - 1]) + 2.0, (k, w0)
-        assert np.all(np.isfinite(gp)) and np.mean(gp[-3:]) < 1.0, k
+        assert np.all(np.isfinite(gp)) and np.mean(gp[-3:]) < 3.0, k  # measured 0.86-0.97
     print("W0", w0, "gaps", gaps_before, gaps_after)
     assert all(a < b for a, b in zip(gaps_after, gaps_before, strict=True))
