@@ -71,8 +71,9 @@ def ring_section(report) -> str:
     lines = [
         "## Modes covered (of 10) and high-quality share",
         "",
-        "| run | thesis modes | ours | high-quality share | step | thesis source |",
-        "|---|---|---|---|---|---|",
+        "| run | thesis modes | ours (>= 1 point) | ours (>= 1/10 of an even share) | "
+        "high-quality share | step | thesis source |",
+        "|---|---|---|---|---|---|---|",
     ]
     for run in report.runs:
         ring = (run["metrics"] or {}).get("ring", {})
@@ -82,6 +83,7 @@ def ring_section(report) -> str:
         share = ring.get("high_quality")
         lines.append(
             f"| {run['variant']} | {said} | {ring.get('modes_covered', '–')} | "
+            f"{ring.get('modes_covered_strict', '–')} | "
             f"{'–' if share is None else f'{share:.3f}'} | "
             f"{(run['metrics'] or {}).get('step', '–')} | {source} |"
         )

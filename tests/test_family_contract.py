@@ -1,0 +1,251 @@
+"""The one contract every registered family passes (DESIGN.md "One family contract").
+
+For each family in ``FAMILIES`` a small case (tiny registered networks where the published ones
+would cost minutes of tracing on a CPU, so the family must take its networks by name) checks:
+
+* exact resume: 4 steps in one go == 2 steps, a restart from the checkpoint, 2 more steps (the
+  whole loss history, the weights and the fixed-noise samples);
+* the number of optimizer updates per training step for each model (e.g. 5 critic updates per
+  generator update under WGAN-GP), counted by the optimizers themselves;
+* the NaN stop: a non-finite loss stops the run with ``TrainingDivergedError`` and keeps the
+  last good checkpoint;
+* fixed-noise samples: the same images at the same step, whatever the training in between;
+* ``load_run(dir) -> (family, step)`` rebuilds any run folder's family from its config.json;
+* replica equivalence (one subprocess with two logical CPUs): two MirroredStrategy replicas
+  train like one device on the same global batch, within the tolerance that float32 reduction
+  order and Adam's sign-like first updates justify (see tests/test_training.py), or the family
+  refuses several replicas with a clear error.
+
+A new family is covered by adding its case to ``CASES``; ``test_every_family_has_a_case`` fails
+until it is.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import gan_repro.catalog  # noqa: F401  (every registry filled)
+from gan_repro.errors import TrainingDivergedError
+from gan_repro.io import write_json
+from gan_repro.registry import FAMILIES, NETWORKS
+from gan_repro.training.trainer import Trainer, TrainerOptions
+
+
+# ------------------------------------------------------------------------------- tiny networks
+def _tiny_coupled_generators(shared_layers=0, noise_dim=8, name="tiny_g"):
+    """A coupled pair: Dense -> 4x4x8 -> ConvT to an 8x8x3 image; the first block shareable.
+    Outputs ``[feature, image]`` like the Table 3.1 builder."""
+    shared = keras.layers.Dense(4 * 4 * 8, activation="relu", name=f"{name}_fc_shared")
+    models = []
+    for k in (1, 2):
+        z = keras.Input((noise_dim,))
+        fc = shared if shared_layers >= 1 else keras.layers.Dense(4 * 4 * 8, activation="relu")
+        h = keras.layers.Reshape((4, 4, 8))(fc(z))
+        img = keras.layers.Conv2DTranspose(3, 3, 2, "same", activation="tanh")(h)
+        models.append(keras.Model(z, [h, img], name=f"{name}{k}"))
+    return tuple(models)
+
+
+def _tiny_coupled_discriminators(shared_layers=0, name="tiny_d"):
+    shared = keras.layers.Dense(1, name=f"{name}_out_shared")
+    models = []
+    for k in (1, 2):
+        x = keras.Input((8, 8, 3))
+        h = keras.layers.Flatten()(keras.layers.Conv2D(4, 3, 2, "same", activation="relu")(x))
+        out = (shared if shared_layers >= 1 else keras.layers.Dense(1))(h)
+        models.append(keras.Model(x, out, name=f"{name}{k}"))
+    return tuple(models)
+
+
+NETWORKS.add("contract_coupled_generators", _tiny_coupled_generators, source="contract test")
+NETWORKS.add("contract_coupled_discriminators", _tiny_coupled_discriminators, source="test")
+
+
+# ---------------------------------------------------------------------------------- the cases
+@dataclasses.dataclass
+class Case:
+    """A family's contract case: its config, its inputs and the updates per step it promises."""
+
+    config: dict
+    inputs: dict
+    updates: dict  # model name -> optimizer updates per training step
+    replicas: bool = True  # False: the family must refuse several replicas
+
+
+def _digits(n=48, side=8, seed=0):
+    return np.random.default_rng(seed).integers(0, 256, (n, side, side, 3), dtype=np.uint8)
+
+
+def _coupled_case():
+    config = dict(
+        loss="wgan-gp",
+        n_critic=5,
+        batch_size=4,
+        noise_dim=8,
+        generators="contract_coupled_generators",
+        discriminators="contract_coupled_discriminators",
+        shared_generator_layers=1,
+        shared_discriminator_layers=1,
+        generator_options={},
+        discriminator_options={},
+        fr_weight=1.0,
+        fr_layers=1,
+    )
+    inputs = {"domain1": _digits(seed=1), "domain2": _digits(seed=2)}
+    # the authors' optimisers (spec 10.1): one Adam for D1 and D2, one for G1 and G2, each
+    # stepping its models in turn: 5 critic iterations x 2 critics, then 1 x 2 generators
+    return Case(config, inputs, {"d": 10, "g": 2})
+
+
+def _toy_case():
+    from gan_repro.data.ring import ring_points
+
+    config = dict(loss="ns", n_critic=3, batch_size=20, sample_points=50)
+    return Case(config, {"points": ring_points(400, seed=1)}, {"d": 3, "g": 1})
+
+
+CASES = {"coupled": _coupled_case, "toy": _toy_case}
+
+
+def _family(name: str, case: Case, **config):
+    cls = FAMILIES.get(name)
+    return cls.from_inputs(cls.Config(**{**case.config, **config}), case.inputs, seed=3)
+
+
+def _options(steps, **kw):
+    kw = {"log_every": 1, "checkpoint_every": 2, "sample_every": 2, "progress": False, **kw}
+    return TrainerOptions(steps=steps, seed=3, **kw)
+
+
+def test_every_family_has_a_case():
+    assert set(FAMILIES.names()) <= set(CASES), "add a contract case for every new family"
+
+
+FAMILY_NAMES = sorted(CASES)
+
+
+@pytest.mark.parametrize("name", FAMILY_NAMES)
+def test_exact_resume_and_update_counts(name, tmp_path):
+    case = CASES[name]()
+    whole = Trainer(_family(name, case), tmp_path / "whole", _options(4))
+    iterations = {k: int(o.iterations.numpy()) for k, o in whole.family.optimizers.items()}
+    rows = whole.fit().rows
+    updates = {
+        k: int(o.iterations.numpy()) - iterations[k] for k, o in whole.family.optimizers.items()
+    }
+    assert updates == {k: 4 * n for k, n in case.updates.items()}, updates
+    Trainer(_family(name, case), tmp_path / "split", _options(2)).fit()
+    resumed = Trainer(_family(name, case), tmp_path / "split", _options(4))
+    assert resumed.fit().rows == rows  # the same losses at every step, to the last bit
+    for model in whole.family.models:
+        a = whole.family.models[model].get_weights()
+        b = resumed.family.models[model].get_weights()
+        assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True)), model
+    for key, image in whole.family.samples(4).items():
+        np.testing.assert_array_equal(resumed.family.samples(4)[key], image)
+    # sample grids at every sample step
+    assert sorted(p.name for p in (tmp_path / "whole" / "samples").glob("step_*.png")) == [
+        "step_000002.png",
+        "step_000004.png",
+    ]
+
+
+@pytest.mark.parametrize("name", FAMILY_NAMES)
+def test_non_finite_losses_stop_the_run_and_keep_the_last_good_checkpoint(name, tmp_path):
+    case = CASES[name]()
+    Trainer(_family(name, case), tmp_path, _options(2)).fit()
+    broken = _family(name, case)
+    step = broken.train_step
+    # the family's own losses, poisoned: what a diverged step returns
+    broken.train_step = lambda batch, n: {k: v * np.nan for k, v in step(batch, n).items()}
+    with pytest.raises(TrainingDivergedError, match="non-finite"):
+        Trainer(broken, tmp_path, _options(4)).fit()
+    assert tf.train.latest_checkpoint(str(tmp_path / "checkpoints")).endswith("-2")
+
+
+@pytest.mark.parametrize("name", FAMILY_NAMES)
+def test_load_run_rebuilds_the_family_from_its_folder(name, tmp_path):
+    from gan_repro.runner import load_run
+
+    case = CASES[name]()
+    trainer = Trainer(_family(name, case), tmp_path, _options(2))
+    trainer.fit()
+    config = {
+        "family": name,
+        "model": dataclasses.asdict(trainer.family.config),
+        "trainer": {"seed": 3},
+    }
+    write_json(tmp_path / "config.json", json.loads(json.dumps(config)))
+    family, step = load_run(tmp_path)
+    assert step == 2
+    for key, image in trainer.family.samples(2).items():
+        np.testing.assert_array_equal(family.samples(2)[key], image)
+
+
+_REPLICAS = """
+import json, sys
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+import importlib.util
+spec = importlib.util.spec_from_file_location("contract", {test_file!r})
+c = importlib.util.module_from_spec(spec); sys.modules["contract"] = c; spec.loader.exec_module(c)
+out = {{}}
+for name in {names!r}:
+    case = c.CASES[name]()
+    rows = {{}}
+    for label, strategy in (("one", tf.distribute.OneDeviceStrategy("/cpu:0")),
+                            ("two", tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))):
+        try:
+            t = c.Trainer(c._family(name, case), {run_dir!r} + f"/{{name}}-{{label}}",
+                          c._options(2), strategy=strategy)
+            rows[label] = t.fit().rows
+        except Exception as e:  # a family may refuse several replicas, with a message
+            rows[label] = {{"error": type(e).__name__ + ": " + str(e)}}
+    out[name] = rows
+print("JSON" + json.dumps(out))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", FAMILY_NAMES)
+def test_two_replicas_train_like_one_or_are_refused(name, tmp_path):
+    """Same global batch on one device and on two MirroredStrategy replicas: the logged losses of
+    two steps agree within 1e-2 relative + 1e-3 absolute (float32 reduction order, amplified by
+    Adam's sign-like first updates; a missing division by the replica count moves them by
+    O(1)). A family that cannot split its step (per-replica state) refuses with a message.
+    One process per family: two strategies in one process are enough for TensorFlow."""
+    script = _REPLICAS.format(test_file=str(__file__), names=[name], run_dir=str(tmp_path))
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=900
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout.split("JSON", 1)[1])
+    for name, rows in out.items():
+        case = CASES[name]()
+        assert isinstance(rows["one"], list), (name, rows["one"])
+        if not case.replicas:
+            assert "replica" in rows["two"]["error"], (name, rows["two"])
+            continue
+        assert isinstance(rows["two"], list), (name, rows["two"])
+        assert len(rows["one"]) == len(rows["two"]) == 2
+        for a, b in zip(rows["one"], rows["two"], strict=True):
+            assert a.keys() == b.keys()
+            for k in a:
+                assert b[k] == pytest.approx(a[k], rel=1e-2, abs=1e-3), (name, k)
+
+
+def test_a_family_takes_any_registered_network_pair_by_name():
+    """The contract's coupled case trains on tiny networks registered above, by name alone."""
+    case = _coupled_case()
+    family = _family("coupled", case)
+    family.build()
+    assert family.models["g1"].name.startswith("tiny_g")
