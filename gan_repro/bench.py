@@ -1,7 +1,8 @@
 """``gan-repro bench``: the soft-coupled training step, eager vs ``tf.function`` vs XLA.
 
-Measured as ratios within one run, on synthetic 32x32x3 data at the paper's batch size (128):
-the step is data-independent in cost, so random images time it exactly. The SCoGAN-SLFR step
+Measured as ratios within one run, at the paper's batch size (128). The family is built from its
+declaration (the run of ``experiments/scogan/mnist2svhn.yaml``) on the smoke scale's data: the
+step's cost does not depend on the pixels. The SCoGAN-SLFR step
 (5 WGAN-GP critic iterations on both discriminators, then both generators with the semantic
 loss and the feature regulariser) is the default; ``--variant`` picks any Table 5.2 column.
 """
@@ -16,23 +17,12 @@ import time
 import numpy as np
 import tensorflow as tf
 
+from gan_repro.bench_table import format_table
 from gan_repro.errors import BadOptionError, check_choice
-from gan_repro.training.coupled import CoupledConfig, CoupledGAN
 from gan_repro.training.trainer import time_steps
 
-
-def _family(variant_kwargs: dict, batch_size: int, seed: int = 0) -> CoupledGAN:
-    from gan_repro.losses import vgg19_features
-    from gan_repro.models.classifiers import digit_classifier_b1
-
-    rng = np.random.default_rng(seed)
-    x = rng.integers(0, 256, size=(4 * batch_size * 5, 32, 32, 3), dtype=np.uint8)
-    config = CoupledConfig(batch_size=batch_size, **variant_kwargs)
-    classifier = digit_classifier_b1() if config.sl_weight > 0 else None
-    vgg = vgg19_features(weights=None) if config.uses_perceptual else None
-    family = CoupledGAN(config, x, x[::-1].copy(), seed=seed, classifier=classifier, vgg=vgg)
-    family.build()
-    return family
+#: The declaration whose runs ``--variant`` names.
+SCOGAN = "scogan/mnist2svhn"
 
 
 def run_bench(
@@ -42,18 +32,20 @@ def run_bench(
     variant: str = "SLFR",
     modes=("eager", "function", "xla"),
 ) -> list[dict]:
-    """Seconds per training step in each mode; returns table rows."""
-    from gan_repro.cli import import_experiment
+    """Seconds per training step in each mode; returns table rows. The family is the
+    declaration's run ``variant`` (``scogan/mnist2svhn``) on its smoke-scale data at
+    ``batch_size``."""
+    from gan_repro.config import load_declaration
+    from gan_repro.runner import build_family
 
-    VARIANTS = import_experiment("scogan-mnist2svhn").VARIANTS  # noqa: N806
-    check_choice("variant", variant, VARIANTS)
+    check_choice("variant", variant, load_declaration(SCOGAN).runs)
     check_choice("device", device, ("cpu", "gpu"))
     if device == "gpu" and not tf.config.list_physical_devices("GPU"):
         raise BadOptionError("--device gpu: TensorFlow sees no GPU on this machine")
     placement = tf.device("/GPU:0" if device == "gpu" else "/CPU:0")
     rows = []
     with placement:
-        family = _family(VARIANTS[variant], batch_size)
+        family = build_family(SCOGAN, variant, [f"model.batch_size={batch_size}"])
         batch = next(iter(family.dataset(0)))
 
         def step(b):
@@ -163,35 +155,6 @@ def _reference_seconds(python, device, pairs, batch_size, size, repeats) -> floa
             f"(it needs torch and lpips installed): {proc.stderr.strip()[-300:]}"
         )
     return float(proc.stdout.split("SECONDS", 1)[1])
-
-
-def format_table(
-    rows: list[dict],
-    title: str,
-    unit: str = "step",
-    speedup: tuple[str, str] = ("speed-up vs eager", "speed-up vs eager"),
-    leading: tuple[str, ...] = (),
-) -> str:
-    """Markdown table of timing rows: the ``leading`` columns (e.g. "model"), the mode, seconds
-    and rate per ``unit``, and the ratio in ``row[speedup[0]]`` headed ``speedup[1]``."""
-    key, label = speedup
-    head = "".join(f"| {c} " for c in leading)
-    lines = [
-        title,
-        "",
-        f"{head}| mode | s/{unit} | {unit}s/s | {label} |",
-        "|---" * (len(leading) + 4) + "|",
-    ]
-    for r in rows:
-        cells = "".join(f"| {r[c]} " for c in leading) + f"| {r['mode']} "
-        if "error" in r:
-            lines.append(f"{cells}| n/a | n/a | {r['error']} |")
-        else:
-            lines.append(
-                f"{cells}| {r['s/step']:.4g} | {r['steps/s']:.4g} | "
-                f"{r.get(key, float('nan')):.2f}x |"
-            )
-    return "\n".join(lines)
 
 
 def main(argv=None) -> str:

@@ -3,7 +3,8 @@
 One step is one iteration of the thesis's loop at its batch size (spec 000 section 3): DCGAN
 batch 60, CGAN batch 100 (latent 120 with the proposed loss for ``cgan-lc``), CDCGAN batch 16,
 CycleGAN batch 1 at 256x256 (``--cyclegan-size`` for a quicker look; the parameter count does not
-depend on it). Synthetic uint8 faces: the cost does not depend on the pixels.
+depend on it). Each family is built from its run of the face-aging declaration on the smoke
+scale's real faces (the bundled sample): the cost does not depend on the pixels.
 
 Modes: ``keras`` is the authors' loop, Keras-GAN's ``generator.predict`` + two
 ``discriminator.train_on_batch`` + ``combined.train_on_batch`` on compiled Keras models (the
@@ -20,33 +21,33 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from gan_repro.bench_table import format_table
 from gan_repro.errors import BadOptionError, check_choice
-from gan_repro.training.cyclegan import CycleGAN, CycleGANConfig
-from gan_repro.training.image_gan import ImageGAN, ImageGANConfig, build_models
+from gan_repro.training.image_gan import ImageGANConfig, build_models
 from gan_repro.training.trainer import time_steps
 
+#: Each face model: its run of ``experiments/face_aging/utkface.yaml`` and the thesis's batch.
 FACE_MODELS = {
-    "dcgan": {"model": "dcgan", "batch_size": 60},
-    "cgan": {"model": "cgan", "batch_size": 100, "latent_dim": 120},
-    "cgan-lc": {"model": "cgan", "batch_size": 100, "latent_dim": 120, "d_loss": "proposed"},
-    "cdcgan": {"model": "cdcgan", "batch_size": 16},
-    "cyclegan": {},
+    "dcgan": ("dcgan", 60),
+    "cgan": ("cgan-z120", 100),
+    "cgan-lc": ("cgan-lc-b1", 100),
+    "cdcgan": ("cdcgan", 16),
+    "cyclegan": ("cyclegan", 1),
 }
 FACE_MODES = ("keras", "eager", "function", "xla")
+FACE_AGING = "face_aging/utkface"
 
 
-def _family(name: str, cyclegan_size: int, seed: int = 0):
-    rng = np.random.default_rng(seed)
+def _family(name: str, cyclegan_size: int):
+    """The face model's family from its declaration, on the smoke scale's real faces."""
+    from gan_repro.runner import build_family
+
+    run, batch = FACE_MODELS[name]
+    tokens = [f"model.batch_size={batch}"]
     if name == "cyclegan":
-        config = CycleGANConfig(image_shape=(cyclegan_size, cyclegan_size, 3))
-        x = rng.integers(0, 256, (4, *config.image_shape), dtype=np.uint8)
-        family = CycleGAN(config, x, x[::-1].copy(), seed=seed)
-    else:
-        config = ImageGANConfig(**FACE_MODELS[name])
-        x = rng.integers(0, 256, (2 * config.batch_size, *config.image_shape), dtype=np.uint8)
-        family = ImageGAN(config, x, rng.integers(0, config.classes, len(x)), seed=seed)
-    family.build()
-    return family
+        size = cyclegan_size
+        tokens += [f"data.size={size}", f"model.image_shape=[{size},{size},3]"]
+    return build_family(FACE_AGING, run, tokens)
 
 
 def keras_authors_step(config: ImageGANConfig):
@@ -148,8 +149,6 @@ def _baseline(rows: list[dict], model: str) -> float | None:
 
 
 def format_face_table(rows: list[dict], title: str) -> str:
-    """:func:`gan_repro.bench.format_table` with a model column and the authors'-loop ratio."""
-    from gan_repro.bench import format_table
-
+    """:func:`~gan_repro.bench_table.format_table` with a model column and the authors' ratio."""
     label = "speed-up vs authors' loop (keras) or eager"
     return format_table(rows, title, speedup=("speed-up", label), leading=("model",))

@@ -42,7 +42,7 @@ class Entry:
     source: str = ""
     defaults: dict = field(default_factory=dict)
 
-    def build(self, **kwargs):
+    def build(self, /, **kwargs):
         return self.fn(**{**self.defaults, **kwargs})
 
 
@@ -83,7 +83,7 @@ class Registry:
         """The registered callable itself (e.g. a family class, to read its ``Config``)."""
         return self.entry(name).fn
 
-    def build(self, name: str, **kwargs):
+    def build(self, name: str, /, **kwargs):
         return self.entry(name).build(**kwargs)
 
     def names(self) -> list[str]:

@@ -59,6 +59,7 @@ class Context:
     seed: int = 2020
     progress: bool = True
     records: dict[str, Any] = field(default_factory=dict)  # data provenance, for data.json
+    configs: dict[str, RunConfig] = field(default_factory=dict)  # the resolved runs, by name
     _inputs: dict[str, Inputs] = field(default_factory=dict)
     _resources: dict[str, Any] = field(default_factory=dict)
 
@@ -204,6 +205,32 @@ def config_record(ctx: Context, cfg: RunConfig, data_record: dict | None = None)
     }
 
 
+def make_family(ctx: Context, cfg: RunConfig):
+    """The run's family on its data and resources (not built yet): ``(family, inputs)``."""
+    inputs = ctx.inputs(cfg.data)
+    resources = dict(inputs.resources)
+    resources.update({k: ctx.resource(k, spec) for k, spec in cfg.resources.items()})
+    family = FAMILIES.get(cfg.family).from_inputs(
+        cfg.model, inputs.arrays, seed=cfg.trainer.seed, resources=resources
+    )
+    return family, inputs
+
+
+def build_family(name: str, run: str, tokens=(), out: Path | None = None):
+    """Run ``run`` of declaration ``name`` as a built family on its smoke-scale data (the real
+    bundled samples), untrained: for benchmarks and notebooks. ``tokens`` override as on the
+    command line, e.g. ``["model.batch_size=128"]`` for the paper's batch."""
+    import tempfile
+
+    s = prepare(name, ["scale=smoke", f"runs={run}", *tokens])
+    cfg = s.configs[0]
+    out = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="gan-repro-"))
+    ctx = Context(s.declaration, "smoke", out, seed=cfg.trainer.seed, configs={run: cfg})
+    family, _ = make_family(ctx, cfg)
+    family.build()
+    return family
+
+
 def train_run(ctx: Context, cfg: RunConfig) -> float:
     """Train one run into ``ctx.out/<run>`` (resuming if it exists); seconds spent."""
     run_dir = ctx.out / cfg.run
@@ -213,12 +240,7 @@ def train_run(ctx: Context, cfg: RunConfig) -> float:
     if finished_step(run_dir / "checkpoints") >= steps and (run_dir / "grid.png").exists():
         print(f"[{name}] {cfg.run}: already trained to step {steps}, kept", flush=True)
         return 0.0
-    inputs = ctx.inputs(cfg.data)
-    resources = dict(inputs.resources)
-    resources.update({k: ctx.resource(k, spec) for k, spec in cfg.resources.items()})
-    family = FAMILIES.get(cfg.family).from_inputs(
-        cfg.model, inputs.arrays, seed=cfg.trainer.seed, resources=resources
-    )
+    family, inputs = make_family(ctx, cfg)
     options = replace(
         cfg.trainer,
         checkpoint_every=min(cfg.trainer.checkpoint_every, steps),
@@ -331,12 +353,13 @@ def run_experiment(name: str, tokens: list[str] | None = None) -> Path:
         data_dir=s.overrides.runner.get("data_dir"),
         seed=s.configs[0].trainer.seed if s.configs else 2020,
         progress=bool(s.overrides.runner.get("progress", True)),
+        configs={cfg.run: cfg for cfg in s.configs},
     )
     timings = {}
     for cfg in s.configs:
         print(f"[{decl.name}] {cfg.run}: {s.scale} scale", flush=True)
         timings[cfg.run] = train_run(ctx, cfg)
-    write_json(s.out / "data.json", ctx.records if len(ctx.records) != 1 else _only(ctx.records))
+    write_data_record(ctx)
     write_json(s.out / "timings.json", {"seconds_per_run": timings})
     made = make_figures(ctx)
     if s.evaluate:
@@ -351,5 +374,14 @@ def run_experiment(name: str, tokens: list[str] | None = None) -> Path:
     return s.out
 
 
-def _only(records: dict) -> dict:
-    return next(iter(records.values())) if records else {}
+def write_data_record(ctx: Context) -> None:
+    """``data.json``: where the data came from. A declaration with one data section: its record;
+    with several (face aging's variants): the records by name, merged with the file's earlier
+    ones (runs skipped as finished load no data)."""
+    path = ctx.out / "data.json"
+    decl = ctx.declaration
+    sections = {json.dumps(resolve_run(decl, r, ctx.scale).data, sort_keys=True) for r in decl.runs}
+    if len(sections) > 1:
+        write_json(path, {**(read_json(path) if path.exists() else {}), **ctx.records})
+    elif ctx.records:
+        write_json(path, next(iter(ctx.records.values())))

@@ -1,6 +1,7 @@
 """The benchmark measures what it says: each mode runs the same step and reports a ratio."""
 
-from gan_repro.bench import format_table, run_bench
+from gan_repro.bench import run_bench
+from gan_repro.bench_table import format_table
 
 
 def test_bench_rows_and_table():
