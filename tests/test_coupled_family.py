@@ -154,12 +154,15 @@ def hand_weight_difference(g1, g2):
 
 def test_weight_difference_matches_a_hand_computation():
     g1, g2 = tiny_generators(shared_layers=1)
-    assert float(weight_difference(g1, g2)) == pytest.approx(hand_weight_difference(g1, g2))
+    # float32 means of up to 24,576 entries (TF vs numpy order): rel 1e-5
+    assert float(weight_difference(g1, g2)) == pytest.approx(
+        hand_weight_difference(g1, g2), rel=1e-5
+    )
     # the shared Dense contributes exactly 0: only the second layer's kernel and bias count
     k1, b1 = (np.asarray(v) for v in g1.layers[2].weights)
     k2, b2 = (np.asarray(v) for v in g2.layers[2].weights)
     expected = np.mean((k1 - k2) ** 2) + np.mean((b1 - b2) ** 2)
-    assert float(weight_difference(g1, g2)) == pytest.approx(float(expected), rel=1e-6)
+    assert float(weight_difference(g1, g2)) == pytest.approx(float(expected), rel=1e-5)
     all1, all2 = tiny_generators(shared_layers=2)
     assert float(weight_difference(all1, all2)) == 0.0
 
