@@ -19,6 +19,7 @@ for the runner and the CLI.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -85,6 +86,26 @@ class Registry:
 
     def build(self, name: str, /, **kwargs):
         return self.entry(name).build(**kwargs)
+
+    def build_offered(
+        self, name: str, /, offered: dict, options: dict | None = None, required=()
+    ) -> Any:
+        """Build ``name`` the way a family builds its networks: with the entries of ``offered``
+        (what the family knows, e.g. ``image_shape``, ``latent_dim``) that the builder's
+        signature takes, then the config's ``options`` for that builder. ``required`` offered
+        keys and every option must be parameters of the builder: an option it would ignore is
+        refused, naming the parameters it does take (a choice that does nothing is a bug)."""
+        entry = self.entry(name)
+        params = inspect.signature(entry.fn).parameters
+        takes_all = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+        options = dict(options or {})
+        missing = [k for k in (*required, *options) if not takes_all and k not in params]
+        if missing:
+            raise BadOptionError(
+                f"{self.kind} {name!r} does not take {missing}; it takes: {', '.join(params)}"
+            )
+        kwargs = {k: v for k, v in offered.items() if takes_all or k in params}
+        return entry.build(**{**kwargs, **options})
 
     def names(self) -> list[str]:
         return list(self._entries)

@@ -83,9 +83,13 @@ def mnist_svhn(ctx, full: bool = True) -> Inputs:
 def mnist_pair(ctx, pair: str = "edge", full: bool = True) -> Inputs:
     """Two disjoint halves of MNIST at 32x32x3: plain digits and their edges (``pair: edge``,
     L533-537) or their colour negatives (``pair: negative``, Fig 3.2b). Without ``full``: the
-    same from the bundled real MNIST t10k files (10,000 digits, 5,000 per domain)."""
+    same from the real MNIST t10k files (10,000 digits, 5,000 per domain) of the data dir when
+    one is set, else the bundled copy."""
     check_choice("pair", pair, ("edge", "negative"))
-    mnist = load_mnist("train", ctx.data_dir) if full else load_mnist("test", source="bundled")
+    if full:
+        mnist = load_mnist("train", ctx.data_dir)
+    else:
+        mnist = load_mnist("test", ctx.data_dir, source="local" if ctx.data_dir else "bundled")
     split = mnist2edge_domains if pair == "edge" else mnist2negative_domains
     plain, other = split(mnist.images)
     half = len(plain)

@@ -34,7 +34,6 @@ input of the backward one (tested against separate calls).
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -89,16 +88,6 @@ class CycleGANConfig:
         return asdict(self)
 
 
-def _network(name: str, image_shape, model_name: str, offered: dict, options: dict):
-    """The ``NETWORKS`` entry ``name`` built with ``image_shape``, ``name=model_name``, the
-    entries of ``offered`` its builder's signature accepts, then ``options`` (any parameter)."""
-    entry = NETWORKS.entry(name)  # Entry.build: Registry.build's own ``name`` would clash
-    params = inspect.signature(entry.fn).parameters
-    takes_all = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-    kwargs = {k: v for k, v in offered.items() if takes_all or k in params}
-    return entry.build(image_shape=image_shape, name=model_name, **{**kwargs, **options})
-
-
 def build_cyclegan_models(config: CycleGANConfig) -> dict[str, keras.Model]:
     """G_AB, G_BA, D_A, D_B by their registered names. Any registered pair works: each builder
     takes ``image_shape`` and ``name``; the generator also gets ``n_residual`` and ``residual``
@@ -109,10 +98,12 @@ def build_cyclegan_models(config: CycleGANConfig) -> dict[str, keras.Model]:
     blocks = {"n_residual": c.n_residual, "residual": c.residual}
 
     def gen(name):
-        return _network(c.generator, c.image_shape, name, blocks, c.generator_options)
+        offered = {"image_shape": c.image_shape, "name": name, **blocks}
+        return NETWORKS.build_offered(c.generator, offered, c.generator_options)
 
     def disc(name):
-        return _network(c.discriminator, c.image_shape, name, {}, c.discriminator_options)
+        offered = {"image_shape": c.image_shape, "name": name}
+        return NETWORKS.build_offered(c.discriminator, offered, c.discriminator_options)
 
     return {
         "g_ab": gen("g_AtoB"),

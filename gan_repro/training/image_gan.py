@@ -49,7 +49,6 @@ per-epoch permutations (every face once per epoch) where Keras-GAN drew indices 
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -145,16 +144,6 @@ class ImageGANConfig:
         return asdict(self)
 
 
-def _network(name: str, offered: dict, options: dict) -> keras.Model:
-    """``NETWORKS.build(name)`` with the entries of ``offered`` its builder accepts, then
-    ``options`` (which may name any of its parameters)."""
-    fn = NETWORKS.get(name)
-    params = inspect.signature(fn).parameters
-    takes_all = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-    kwargs = {k: v for k, v in offered.items() if takes_all or k in params}
-    return NETWORKS.build(name, **{**kwargs, **options})
-
-
 def condition_kind(model: keras.Model) -> str:
     """How ``model`` takes the age class: ``"none"`` (one input), ``"label"`` (a second input
     of shape [B, 1], the CGAN's integer label for its Embedding, spec 8.9) or ``"one_hot"``
@@ -172,8 +161,10 @@ def build_models(config: ImageGANConfig) -> tuple[keras.Model, keras.Model]:
     Both must take the age class when the model is conditional and neither when it is not."""
     c = config
     offered = {"latent_dim": c.latent_dim, "classes": c.classes, "image_shape": c.image_shape}
-    g = _network(c.generator, offered, c.generator_options)
-    d = _network(c.discriminator, {**offered, "logits": True}, c.discriminator_options)
+    g = NETWORKS.build_offered(c.generator, offered, c.generator_options)
+    d = NETWORKS.build_offered(
+        c.discriminator, {**offered, "logits": True}, c.discriminator_options
+    )
     for role, net in (("generator", g), ("discriminator", d)):
         kind = condition_kind(net)
         if (kind != "none") != c.conditional:
