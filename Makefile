@@ -1,4 +1,6 @@
-# gan_repro: one target per thesis experiment. SCALE=paper (GPU, the thesis's iterations) or smoke.
+# gan_repro: one target per declared experiment (`gan-repro list`), all run by one runner:
+#   make repro-NAME [SCALE=paper|cpu|smoke] [OUT=runs] [DATA=dir] [ARGS="runs=A,B trainer.steps=200"]
+# SCALE=paper is the thesis's scale (GPU); smoke runs the same code for a few iterations on a CPU.
 PYTHON ?= python3
 SCALE ?= paper
 OUT ?= runs
@@ -6,7 +8,11 @@ ARGS ?=
 DEVICE ?= cpu
 BENCH_ARGS ?= --steps 2 --face-models all
 
-.PHONY: install test lint bench models repro-scogan-mnist2svhn repro-face-aging
+EXPERIMENTS := scogan-mnist2svhn scogan-mnist2edge scogan-toy-ring scogan-mnist2svhn-fr \
+               cogan-mnist2svhn-sharing face-aging
+DATA ?=
+
+.PHONY: install test lint bench models list $(addprefix repro-,$(EXPERIMENTS))
 
 install:
 	$(PYTHON) -m pip install -e ".[dev]"
@@ -24,12 +30,9 @@ models:
 bench:
 	gan-repro bench --device $(DEVICE) $(BENCH_ARGS)
 
-# SCoGAN thesis Ch.5.2/7: CoGAN + SCoGAN-{FR,SLFR,SLCC,FRCC,PL,SL} on MNIST2SVHN (Tables 5.2, 7.1)
-repro-scogan-mnist2svhn:
-	$(PYTHON) -m experiments.scogan.mnist2svhn --scale $(SCALE) --out $(OUT) $(ARGS)
+list:
+	gan-repro list
 
-# Face-aging thesis Ch.5: DCGAN, CycleGAN (+ collapsed run), CGAN z100/z120, CGAN + proposed loss
-# (beta 1, 5), CDCGAN on UTKFace (DATA=the UTKFace folder; smoke falls back to the bundled sample)
-DATA ?=
-repro-face-aging:
-	gan-repro train face_aging/utkface scale=$(SCALE) out=$(OUT) $(if $(DATA),data_dir=$(DATA)) $(ARGS)
+# repro-face-aging, repro-scogan-mnist2svhn, ...: NAME is the declaration's name (gan-repro list)
+$(addprefix repro-,$(EXPERIMENTS)): repro-%:
+	gan-repro train $* scale=$(SCALE) out=$(OUT) $(if $(DATA),data_dir=$(DATA)) $(ARGS)

@@ -23,3 +23,24 @@ def shared_data_or_none() -> Path | None:
     """Like ``shared_data``, but ``None`` instead of a skip (for tests with a bundled fallback)."""
     path = Path(os.environ.get("GAN_REPRO_SHARED_DATA", REPO.parent / "shared" / "data"))
     return path if path.is_dir() else None
+
+
+def run_notebook(name: str, run_dir: Path, timeout: int = 600) -> tuple[str, list[dict]]:
+    """Execute ``notebooks/<name>`` on the results folder ``run_dir`` (``GAN_REPRO_RUN``);
+    return the text of every output and the outputs themselves."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    path = REPO / "notebooks" / name
+    nb = nbformat.read(path, as_version=4)
+    os.environ["GAN_REPRO_RUN"] = str(run_dir)
+    try:
+        where = {"metadata": {"path": str(path.parent)}}
+        NotebookClient(nb, timeout=timeout, kernel_name="python3", resources=where).execute()
+    finally:
+        os.environ.pop("GAN_REPRO_RUN", None)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    text = "".join(
+        o.get("text", "") + str(o.get("data", {}).get("text/plain", "")) for o in outputs
+    )
+    return text, outputs

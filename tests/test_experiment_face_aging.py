@@ -10,7 +10,6 @@ cgan-lc-b5 by beta, cyclegan-collapsed by the D-loss weight), and their figure p
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -176,22 +175,10 @@ def test_bad_run_names_are_refused(tmp_path):
         run_experiment(NAME, _tokens(tmp_path, None, runs="dcgan,stylegan"))
 
 
-def test_notebook_runs_on_the_smoke_results(smoke, monkeypatch):
-    import nbformat
-    from nbclient import NotebookClient
+def test_notebook_runs_on_the_smoke_results(smoke):
+    from conftest import run_notebook
 
-    path = Path(__file__).parents[1] / "notebooks" / "face_aging.ipynb"
-    nb = nbformat.read(path, as_version=4)
-    monkeypatch.setenv("GAN_REPRO_RUN", str(smoke))
-    NotebookClient(
-        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
-    ).execute()
-    text = "".join(
-        o.get("text", "") + str(o.get("data", {}).get("text/plain", ""))
-        for c in nb.cells
-        if c.cell_type == "code"
-        for o in c.get("outputs", [])
-    )
+    text, outputs = run_notebook("face_aging.ipynb", smoke)
     assert "cgan-lc-b1" in text and "age-group accuracy" in text and "LPIPS" in text
-    images = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+    images = [o for o in outputs if "image/png" in o.get("data", {})]
     assert len(images) >= 4

@@ -1,7 +1,6 @@
 """The MNIST2SVHN experiment end to end at smoke scale, and the command line around it."""
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -146,26 +145,13 @@ def test_missing_svhn_names_the_files_and_tfds_name(tmp_path, capsys):
     assert "train_32x32.mat" in err and "svhn_cropped" in err
 
 
-def test_notebook_runs_on_the_smoke_results(smoke_run, monkeypatch):
-    import nbformat
-    from nbclient import NotebookClient
+def test_notebook_runs_on_the_smoke_results(smoke_run):
+    from conftest import run_notebook
 
-    path = str(Path(__file__).resolve().parents[1] / "notebooks" / "scogan_mnist2svhn.ipynb")
-    nb = nbformat.read(path, as_version=4)
-    monkeypatch.setenv("GAN_REPRO_RUN", str(smoke_run))
-    where = {"metadata": {"path": str(Path(path).parent)}}
-    NotebookClient(nb, timeout=300, kernel_name="python3", resources=where).execute()
-    text = "".join(
-        o.get("text", "") + str(o.get("data", {}).get("text/plain", ""))
-        for c in nb.cells
-        if c.cell_type == "code"
-        for o in c.get("outputs", [])
-    )
+    text, outputs = run_notebook("scogan_mnist2svhn.ipynb", smoke_run, timeout=300)
     assert "STAND-IN" in text and "CoGAN" in text and "SLCC" in text
     assert "0.3093 / " in text  # Table 5.2's SLCC number beside ours
-    assert any(
-        o.get("output_type") == "display_data" for c in nb.cells for o in c.get("outputs", [])
-    )
+    assert any(o.get("output_type") == "display_data" for o in outputs)
 
 
 def test_cli_models_lists_the_face_aging_builders_with_published_counts(capsys):

@@ -9,6 +9,7 @@ import pytest
 
 from gan_repro.data.utkface import VARIANTS, load_utkface
 from gan_repro.errors import BadOptionError, WeightsMissingError
+from gan_repro.io import read_json
 from gan_repro.metrics.face_aging import (
     age_group_accuracy,
     fid_per_group,
@@ -18,7 +19,6 @@ from gan_repro.metrics.face_aging import (
 from gan_repro.metrics.fid import extract_features, feature_statistics, frechet_distance
 from gan_repro.metrics.lpips import LPIPS
 from gan_repro.models.age_classifier import age_group_classifier
-from gan_repro.runs import read_json
 from gan_repro.training.age_classifier import (
     balanced_class_weights,
     load_age_classifier,

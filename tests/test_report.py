@@ -1,14 +1,15 @@
 """The published tables, the streamed LPIPS measures and the thesis-vs-ours report."""
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from gan_repro.io import write_json
 from gan_repro.metrics.coupled import lpips_measures
 from gan_repro.report import load_published, write_report
-from gan_repro.runs import write_json
 
 PUBLISHED = Path(__file__).resolve().parents[1] / "experiments" / "scogan" / "published.csv"
 
@@ -85,8 +86,16 @@ def test_report_puts_thesis_ours_and_difference_side_by_side(tmp_path):
         _run(tmp_path, "SL", {"lpips": lp}),
         _run(tmp_path, "PL", None),
     ]
-    out = write_report(runs, PUBLISHED, ("5.2", "7.1"), "MNIST2SVHN", tmp_path / "report.md")
+    decl = SimpleNamespace(
+        title="MNIST2SVHN",
+        path=str(PUBLISHED),  # the published CSV lies beside the declaration
+        choices=["SL without the /2 of Eq 4.2"],
+        report={"published": PUBLISHED.name, "tables": ["5.2", "7.1"]},
+    )
+    out = write_report(decl, runs, tmp_path / "report.md")
     text = out.read_text()
+    assert text.startswith("# MNIST2SVHN\n")
+    assert "## Choices where the thesis is ambiguous" in text and "- SL without the /2" in text
     assert "| SLFR | Gen. D1 vs Gen. D2 (same z) | 0.3016 | 0.3100 | +0.0084 | Table 5.2" in text
     assert "| SL | Gen. D2 vs Real D2 | 0.2053 | 0.2000 | -0.0053 | Table 7.1" in text
     assert "| (data) | Real D1 vs Real D2 (baseline) | 0.3304 | 0.3300 | -0.0004" in text

@@ -17,7 +17,6 @@ weighted ``N / (K n_k)`` (n_k: its count in the train split), and the headline n
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 
 import keras
@@ -26,9 +25,9 @@ import tensorflow as tf
 
 from gan_repro.data.pipeline import shuffled_indices
 from gan_repro.errors import BadOptionError, CorruptDataError
+from gan_repro.io import atomic_save, read_json, write_json
 from gan_repro.metrics.fid import _as_model_input, _feature_fn
 from gan_repro.models.age_classifier import age_group_classifier
-from gan_repro.runs import read_json, write_json
 from gan_repro.training.classifier import load_classifier
 
 #: Default pixel-noise augmentation (ours; see :func:`noisy_labelled_stream`): half of the
@@ -337,13 +336,7 @@ def save_age_classifier(model: keras.Model, metrics: dict, path: str | Path) -> 
     path = Path(path)
     if path.suffix != ".keras":
         raise BadOptionError(f"{path}: the classifier file must end in .keras")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + ".tmp.keras")  # Keras insists on the .keras suffix
-    try:
-        model.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    atomic_save(path, model.save)  # the temporary file keeps the .keras suffix Keras needs
     write_json(path.with_suffix(".json"), metrics)
     return path
 

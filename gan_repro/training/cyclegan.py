@@ -315,7 +315,7 @@ def load_cyclegan(run_dir, domain_a=None, domain_b=None) -> tuple[CycleGAN, int]
     checkpoint: ``family.translate(faces, "AtoB")``."""
     from pathlib import Path
 
-    from gan_repro.runs import read_json
+    from gan_repro.io import read_json
     from gan_repro.training.state import restore_trained
 
     saved = read_json(Path(run_dir) / "config.json")

@@ -369,7 +369,7 @@ def load_image_gan(run_dir) -> tuple[ImageGAN, int]:
     metrics, figures and notebooks: ``family.sample(z, classes)`` draws faces."""
     from pathlib import Path
 
-    from gan_repro.runs import read_json
+    from gan_repro.io import read_json
     from gan_repro.training.state import restore_trained
 
     saved = read_json(Path(run_dir) / "config.json")
