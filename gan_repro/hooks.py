@@ -57,7 +57,7 @@ def digit_classifier(
         return load_classifier(saved), read_json(saved.with_suffix(".json"))
     (d1, d2) = inputs.resources["domains"]
     if on == "held_out" and inputs.held_out:
-        d1, d2 = inputs.held_out["mnist"], inputs.held_out["svhn"]
+        d1, d2 = inputs.held_out["domain1"], inputs.held_out["domain2"]
     elif on == "held_out":  # smoke scale: no held-out split; the other half of each domain
         d1, d2 = d1.subset(slice(len(d1) // 2, None)), d2.subset(slice(len(d2) // 2, None))
     parts = [d1] if on == "domain1" else [d1, d2]
@@ -66,7 +66,7 @@ def digit_classifier(
     seed = ctx.seed if seed is None else seed
     validation = None
     if on == "train" and inputs.held_out:  # report the held-out accuracy (paper scale)
-        v1, v2 = inputs.held_out["mnist"], inputs.held_out["svhn"]
+        v1, v2 = inputs.held_out["domain1"], inputs.held_out["domain2"]
         validation = (
             np.concatenate([mnist_to_rgb32(v1.images), to_rgb32(v2.images)]),
             np.concatenate([v1.labels, v2.labels]),
@@ -158,6 +158,38 @@ def mnist_classifier(
     )
     record = {**inputs.record, "classifier": info}
     resources = {**inputs.resources, "classifier": model}
+    return Inputs(inputs.arrays, record, resources, inputs.warnings, inputs.held_out)
+
+
+@HOOKS.register("agreement_classifier", source="ours: an independent judge of joint agreement")
+def agreement_classifier(
+    ctx,
+    inputs: Inputs,
+    *,
+    network: str = "digit_classifier_lenet5",
+    epochs: int = 10,
+    steps_per_epoch: int = 500,
+    classifier: str | None = None,
+) -> Inputs:
+    """A judge of joint agreement independent of the semantic loss's classifier: another
+    architecture (LeNet-5 style), another seed, trained on other data (the held-out test splits
+    at paper scale, the other half of each domain at smaller ones), so SL runs are not judged
+    by the very net they optimised against. It becomes the ``agreement_classifier`` resource,
+    which the ``coupled_agreement`` evaluator prefers."""
+    model, info = digit_classifier(
+        ctx,
+        inputs,
+        network=network,
+        epochs=epochs,
+        steps_per_epoch=steps_per_epoch,
+        seed=ctx.seed + 1,
+        path=classifier,
+        folder="agreement_classifier",
+        on="held_out",
+        what=f"{network}, independent of the SL classifier",
+    )
+    record = {**inputs.record, "agreement_classifier": info}
+    resources = {**inputs.resources, "agreement_classifier": model}
     return Inputs(inputs.arrays, record, resources, inputs.warnings, inputs.held_out)
 
 

@@ -42,7 +42,8 @@ class Inputs:
     record: dict[str, Any] = field(default_factory=dict)
     resources: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
-    #: held-out arrays (e.g. the test splits) for evaluators that need data the run never saw
+    #: held-out Domains ``domain1``/``domain2`` (the test splits) for what must not see the
+    #: training data (e.g. an independent judge's training)
     held_out: dict[str, Any] = field(default_factory=dict)
 
 
@@ -53,8 +54,8 @@ def mnist_svhn(ctx, full: bool = True) -> Inputs:
     if full:
         mnist, svhn = load_mnist("train", ctx.data_dir), load_svhn("train", ctx.data_dir)
         held_out = {
-            "mnist": load_mnist("test", ctx.data_dir),
-            "svhn": load_svhn("test", ctx.data_dir),
+            "domain1": load_mnist("test", ctx.data_dir),
+            "domain2": load_svhn("test", ctx.data_dir),
         }
         warnings = []
     else:
@@ -108,10 +109,20 @@ def mnist_pair(ctx, pair: str = "edge", full: bool = True) -> Inputs:
         "domain1_size": len(first.images),
         "domain2_size": len(second.images),
     }
+    held_out = {}
+    if full:  # the test split, made into the same two domains
+        test = load_mnist("test", ctx.data_dir)
+        t_plain, t_other = split(test.images)
+        n = len(t_plain)
+        held_out = {
+            "domain1": test.subset(slice(0, n), note="test split, domain 1"),
+            "domain2": Domain(f"mnist_{pair}_test", t_other, test.labels[n : 2 * n], "test"),
+        }
     return Inputs(
         {"domain1": mnist_to_rgb32(first.images), "domain2": mnist_to_rgb32(second.images)},
         record,
         resources={"domains": (first, second)},
+        held_out=held_out,
     )
 
 
