@@ -50,22 +50,28 @@ def test_lpips_measures_pair_and_average_as_specified():
 
 
 def test_same_z_pairs_are_the_same_across_measures():
+    """z-dependent images: G1(z) = z and G2(z) = z + 0.25 (broadcast over pixels), so the
+    same-z distance is exactly 0.25 per pair while any mispairing (G1(z_i) with G2(z_j)) would
+    add |z_i - z_j|; generated-vs-real are checked against the z the generator really saw."""
     seen = []
 
     def generate(z):
         seen.append(np.asarray(z))
-        return z[:, None, None, :] * tf.ones((1, 2, 2, 1)), z[:, None, None, :] * tf.ones(
-            (1, 2, 2, 1)
-        )
+        image = z[:, None, None, :] * tf.ones((1, 2, 2, 1))
+        return image, image + 0.25
 
     def distance(x, y):
         return tf.reduce_mean(tf.abs(tf.convert_to_tensor(x) - y), axis=[1, 2, 3])
 
-    real = np.zeros((8, 2, 2, 3), np.uint8)
+    real = np.zeros((8, 2, 2, 3), np.uint8)  # -1 everywhere
     m = lpips_measures(distance, generate, real, real, n=6, batch_size=6, noise_dim=3, seed=4)
-    assert m["gen1_vs_gen2"] == 0.0  # identical generators on the same z
     assert len(seen) == 1  # one batch of z, generated once, serves all three measures
-    assert np.all(np.abs(seen[0]) <= 1.0)
+    z = seen[0]
+    assert np.all(np.abs(z) <= 1.0) and np.std(z) > 0.1  # U[-1, 1], not a constant
+    assert m["gen1_vs_gen2"] == pytest.approx(0.25)
+    assert m["gen1_vs_real1"] == pytest.approx(np.mean(np.abs(z + 1.0)))
+    assert m["gen2_vs_real2"] == pytest.approx(np.mean(np.abs(z + 1.25)))
+    assert m["real1_vs_real2"] == 0.0
 
 
 def _run(root, variant, metrics, standin=True):
