@@ -30,10 +30,12 @@ def ring_modes(run) -> dict:
     family, step = run.load()
     n = int(run.options.get("ring_samples", 2500))
     points = family.generate(n, seed=run.config["trainer"]["seed"] + 1)
-    return {
-        "step": step,
-        "ring": ring_report(points, min_count=int(run.options.get("min_count", 1))),
-    }
+    report = ring_report(points, min_count=int(run.options.get("min_count", 1)))
+    # the strict count: a mode holds at least a tenth of an even share of the samples
+    strict = max(1, n // (10 * len(report["mode_counts"])))
+    report["modes_covered_strict"] = sum(c >= strict for c in report["mode_counts"])
+    report["strict_min_count"] = strict
+    return {"step": step, "ring": report}
 
 
 @FIGURES.register("ring_dataset", source="SCoGAN thesis Fig 2.9")
