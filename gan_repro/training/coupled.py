@@ -34,7 +34,6 @@ samples and metrics use inference mode (spec 9.12).
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import asdict, dataclass, field, fields
 
 import keras
@@ -160,38 +159,18 @@ class CoupledConfig:
         return cls(**{k: v for k, v in d.items() if k in known})
 
 
-def _build(name: str, what: str, **kwargs):
-    """``NETWORKS.build(name, **kwargs)``, refusing keyword arguments the builder lacks by name
-    (a silently ignored option would be a choice that does nothing)."""
-    fn = NETWORKS.get(name)
-    try:
-        inspect.signature(fn).bind_partial(**kwargs)
-    except TypeError as e:
-        params = ", ".join(inspect.signature(fn).parameters)
-        raise BadOptionError(
-            f"{what} builder {name!r} does not take {sorted(kwargs)} ({e}); it takes: {params}. "
-            f"Set the config's {what}_options to that builder's own options."
-        ) from None
-    return NETWORKS.build(name, **kwargs)
-
-
 def build_generators(config: CoupledConfig) -> tuple[keras.Model, keras.Model]:
     """The (G1, G2) pair of ``config``: ``config.generators`` with its shared blocks and options."""
-    return _build(
-        config.generators,
-        "generator",
-        shared_layers=config.shared_generator_layers,
-        noise_dim=config.noise_dim,
-        **config.generator_options,
+    offered = {"shared_layers": config.shared_generator_layers, "noise_dim": config.noise_dim}
+    return NETWORKS.build_offered(
+        config.generators, offered, config.generator_options, required=offered
     )
 
 
 def build_discriminators(config: CoupledConfig) -> tuple[keras.Model, keras.Model]:
-    return _build(
-        config.discriminators,
-        "discriminator",
-        shared_layers=config.shared_discriminator_layers,
-        **config.discriminator_options,
+    offered = {"shared_layers": config.shared_discriminator_layers}
+    return NETWORKS.build_offered(
+        config.discriminators, offered, config.discriminator_options, required=offered
     )
 
 
@@ -261,7 +240,8 @@ class CoupledGAN(Family):
             check_corresponding(g1, g2)
         self.models = {"g1": g1, "g2": g2, "d1": d1, "d2": d2}
         if c.cc_weight > 0:
-            self.models["encoder"] = _build(c.encoder, "encoder", noise_dim=c.noise_dim)
+            offered = {"noise_dim": c.noise_dim}
+            self.models["encoder"] = NETWORKS.build_offered(c.encoder, offered, required=offered)
 
         def adam():
             return keras.optimizers.Adam(c.lr, beta_1=c.beta_1, beta_2=c.beta_2)
