@@ -30,6 +30,13 @@ def predict_probs_float(classifier, x):
     return predict_probs(classifier, np.clip(np.rint(x * 127.5 + 127.5), 0, 255).astype(np.uint8))
 
 
+def _with_resource(inputs: Inputs, name: str, model, info: dict) -> Inputs:
+    """``inputs`` with one more resource (a frozen network) and its record under ``name``."""
+    record = {**inputs.record, name: info}
+    resources = {**inputs.resources, name: model}
+    return Inputs(inputs.arrays, record, resources, inputs.warnings, inputs.held_out)
+
+
 def digit_classifier(
     ctx,
     inputs: Inputs,
@@ -156,9 +163,7 @@ def mnist_classifier(
         on="domain1",
         thesis_accuracy=0.98,
     )
-    record = {**inputs.record, "classifier": info}
-    resources = {**inputs.resources, "classifier": model}
-    return Inputs(inputs.arrays, record, resources, inputs.warnings, inputs.held_out)
+    return _with_resource(inputs, "classifier", model, info)
 
 
 @HOOKS.register("agreement_classifier", source="ours: an independent judge of joint agreement")
@@ -188,9 +193,7 @@ def agreement_classifier(
         on="held_out",
         what=f"{network}, independent of the SL classifier",
     )
-    record = {**inputs.record, "agreement_classifier": info}
-    resources = {**inputs.resources, "agreement_classifier": model}
-    return Inputs(inputs.arrays, record, resources, inputs.warnings, inputs.held_out)
+    return _with_resource(inputs, "agreement_classifier", model, info)
 
 
 @HOOKS.register("vgg19_features", source="SCoGAN thesis Eq 4.5: frozen VGG19 (spec 1.8, 10.5)")
