@@ -14,6 +14,7 @@ from gan_repro.data.ring import RING_POINTS, ring_points
 from gan_repro.metrics.ring import ring_report
 from gan_repro.registry import DATASETS, EVALUATORS, FIGURES, REPORTS
 from gan_repro.viz import ring as ring_viz
+from gan_repro.viz.figures import not_run_figure
 
 
 @DATASETS.register("ring", source="SCoGAN thesis Fig 2.9 (L370): 5,100 points, 10 modes")
@@ -45,12 +46,18 @@ def ring_dataset_figure(ctx, file: str) -> Path:
 
 @FIGURES.register("ring_training", source="SCoGAN thesis Figs 2.10, 2.11, 2.14")
 def ring_training_figure(ctx, file: str, run: str, title: str = "", steps=None) -> Path:
-    return ring_viz.training_figure(ctx.out / run, ctx.out / "figures" / file, steps, title)
+    out = ctx.out / "figures" / file
+    if not list((ctx.out / run / "samples").glob("points_*.npy")):
+        return not_run_figure(out, title, run)
+    return ring_viz.training_figure(ctx.out / run, out, steps, title)
 
 
 @FIGURES.register("ring_critic_loss", source="SCoGAN thesis Fig 2.15")
 def ring_critic_loss(ctx, file: str, run: str, title: str = "") -> Path:
-    return ring_viz.critic_loss_figure(ctx.out / run, ctx.out / "figures" / file, title)
+    out = ctx.out / "figures" / file
+    if not (ctx.out / run / "history.csv").exists():
+        return not_run_figure(out, title, run)
+    return ring_viz.critic_loss_figure(ctx.out / run, out, title)
 
 
 @FIGURES.register("jsd_shift", source="SCoGAN thesis Fig 2.7 (Appendix C script)")

@@ -127,3 +127,12 @@ def history_figure(
 def weight_difference_figure(ctx, file: str, title: str, runs: list) -> Path:
     """Fig 4.1: the logged ``weight_diff`` (sum of mean squared G1-G2 differences) per run."""
     return history_figure(ctx, file, title, runs, ["weight_diff"])
+
+
+def not_run_figure(out, title: str, missing: str) -> Path:
+    """A figure whose run is missing: its title and which run to train (a partial reproduction
+    still writes every declared figure file)."""
+    fig = Figure(figsize=(4.0, 3.0))
+    fig.text(0.5, 0.6, title, ha="center", va="center", fontsize=10)
+    fig.text(0.5, 0.4, f"not run: {missing}", ha="center", va="center", fontsize=9)
+    return atomic_save(out, lambda tmp: fig.savefig(tmp, dpi=100))
