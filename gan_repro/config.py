@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from gan_repro.errors import BadOptionError, DatasetMissingError
@@ -124,7 +124,6 @@ class RunConfig:
     eval: dict[str, Any]
     resources: dict[str, Any]
     meta: dict[str, Any]  # the run's free-form notes (thesis figure, thesis steps, ...)
-    resolved: dict[str, Any]  # the whole merged tree, as recorded
 
     def model_dict(self) -> dict:
         return _plain(dataclasses.asdict(self.model))
@@ -291,10 +290,6 @@ def _yaml_value(text: str):
 
 
 # --------------------------------------------------------------------------------- resolution
-def scale_names(decl: Declaration) -> list[str]:
-    return list(decl.scales)
-
-
 def select_runs(decl: Declaration, chosen) -> list[str]:
     """``None``/``"all"``: every run; else a comma list (or list) of run or sweep names."""
     if chosen in (None, "all"):
@@ -359,7 +354,6 @@ def resolve_run(
         eval=plain["eval"],
         resources=plain["resources"],
         meta=plain["meta"],
-        resolved=plain,
     )
 
 
@@ -374,10 +368,6 @@ def _typed(schema: type, values, what: str, section: str):
         raise BadOptionError(f"{what}: {section}: {e}") from None
     except (TypeError, ValueError) as e:
         raise _fail(what, e, section) from None
-
-
-def as_container(cfg: DictConfig | dict) -> dict:
-    return OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else cfg
 
 
 def describe(decl: Declaration) -> str:

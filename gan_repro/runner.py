@@ -99,9 +99,6 @@ class Context:
             self._resources[key] = HOOKS.build(hook, ctx=self, **spec)
         return self._resources[key]
 
-    def run_dir(self, run: str) -> Path:
-        return self.out / run
-
     def load_run(self, run: str):
         """``(family, step)`` of run ``run`` of this experiment (:func:`load_run`)."""
         return load_run(self.out / run)
@@ -126,6 +123,7 @@ class EvalRun:
     config: dict
     ctx: Context
     options: dict
+    cache: dict = field(default_factory=dict)  # what evaluators of one run share (fakes, ...)
 
     @property
     def inputs(self) -> Inputs:

@@ -19,8 +19,6 @@ import numpy as np
 
 from gan_repro.registry import EVALUATORS
 
-_GENERATED = "_coupled_generated"  # cache key on the EvalRun: the run's (family, step, images)
-
 
 def _coupled(run, n: int | None = None):
     """``(generate, family, step)`` of a coupled run, and ``n`` generated pairs (cached)."""
@@ -28,7 +26,7 @@ def _coupled(run, n: int | None = None):
 
     from gan_repro.metrics.coupled import generated_batches
 
-    cache = run.__dict__.setdefault(_GENERATED, {})
+    cache = run.cache  # shared by the coupled evaluators of this run
     if "family" not in cache:
         family, step = run.load()
         g1, g2 = family.models["g1"], family.models["g2"]
