@@ -17,6 +17,7 @@ import gan_repro.toy_ring  # noqa: F401  (the toy ring's DATASETS, EVALUATORS, F
 import gan_repro.training  # noqa: F401  (FAMILIES)
 import gan_repro.viz.coupled  # noqa: F401  (FIGURES)
 import gan_repro.viz.figures  # noqa: F401  (FIGURES)
+import gan_repro.viz.translation  # noqa: F401  (FIGURES)
 from gan_repro.registry import (
     DATASETS,
     EVALUATORS,

@@ -207,3 +207,54 @@ def vgg19_resource(ctx, weights: str = "auto"):
         weights = "imagenet" if ctx.paper or vgg19_weights_path().exists() else "random"
     ctx.records["vgg19_weights"] = weights
     return vgg19_features(weights=None if weights == "random" else weights)
+
+
+@HOOKS.register("domain_classifiers", source="ours: one digit classifier per domain (judges)")
+def domain_classifiers(
+    ctx,
+    inputs: Inputs,
+    *,
+    network: str = "digit_classifier_lenet5",
+    epochs: int = 10,
+    steps_per_epoch: int = 200,
+) -> Inputs:
+    """A digit classifier per domain of an unpaired pair (``domains`` resource: the native
+    training splits), trained on that domain's real training split and scored on its held-out
+    test split, saved once in ``ctx.out/classifiers/<network>-<domain>.keras`` and loaded on
+    reruns. They judge translations (:mod:`gan_repro.metrics.translation`) and become the
+    ``classifier_a`` / ``classifier_b`` resources, their records ``classifier_a`` / ``_b``."""
+    from gan_repro.io import atomic_save
+    from gan_repro.metrics.translation import accuracy as digit_accuracy
+    from gan_repro.metrics.translation import classifier_input
+
+    tests = (inputs.held_out["domain1"], inputs.held_out["domain2"])
+    parts = zip(("a", "b"), inputs.resources["domains"], tests, strict=True)
+    for k, (key, train, test) in enumerate(parts):
+        saved = ctx.out / "classifiers" / f"{network}-{train.name}.keras"
+        if saved.exists():
+            model, info = load_classifier(saved), read_json(saved.with_suffix(".json"))
+        else:
+            seed = ctx.seed + 10 + k
+            model, metrics = train_digit_classifier(
+                classifier_input(train.images),
+                train.labels,
+                epochs=epochs,
+                steps_per_epoch=steps_per_epoch,
+                seed=seed,
+                network=network,
+                verbose=2 if ctx.paper else 0,
+            )
+            model.trainable = False
+            atomic_save(saved, model.save)
+            info = {
+                "source": f"trained here on {train.provenance}, seed {seed}",
+                "network": network,
+                "epochs": epochs,
+                "steps_per_epoch": steps_per_epoch,
+                "train_accuracy": metrics["train_accuracy"],
+                "held_out_accuracy": digit_accuracy(model, test.images, test.labels),
+                "held_out": f"{test.provenance} ({len(test)})",
+            }
+            write_json(saved.with_suffix(".json"), info)
+        inputs = _with_resource(inputs, f"classifier_{key}", model, info)
+    return inputs

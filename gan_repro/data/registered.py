@@ -149,3 +149,64 @@ def utkface(ctx, variant: str = "cgan", size: int | None = None, full: bool = Tr
         arrays = {"images": faces.images, "labels": faces.labels}
     record = {"variant": variant, "provenance": faces.provenance, "counts": faces.counts()}
     return Inputs(arrays, record, resources={"faces": faces})
+
+
+@DATASETS.register("mnist_usps", source="CycleGAN MNIST<->USPS reports: 002 L146-164, 004 L161-165")
+def mnist_usps(ctx, size: int = 28, channels: int = 1, full: bool = True) -> Inputs:
+    """Domain A = MNIST, domain B = USPS, both prepared as grey digits bilinearly resized to
+    ``size`` with ``channels`` equal channels: 128 x 128 x 3 for Grignon & Joly (L152-154,
+    their trainA/trainB folders), 28 x 28 x 1 for Kasmi & Thimonier (USPS resized up to MNIST's
+    size, spec 004 section 1.1). Arrays ``a``/``b`` (uint8, prepared); the native training
+    Domains are the ``domains`` resource and the native test splits the held-out domains
+    ``domain1``/``domain2`` (the evaluation prepares them the same way).
+
+    ``full``: MNIST's 60,000 training and 10,000 test digits (local idx files or TFDS). Else the
+    real MNIST t10k digits (the data dir's if one is set, else the bundled copy), the first half
+    to train on and the second half held out. USPS is always the complete ESL set, 7,291 train
+    and 2,007 test (the data dir's ``zip.train``/``usps.h5``/npz when it has them, else the copy
+    bundled with the suite)."""
+    from gan_repro.data.sources import load_usps
+    from gan_repro.data.transforms import prepare_digits
+    from gan_repro.errors import DatasetMissingError
+
+    if full:
+        mnist_train, mnist_test = (
+            load_mnist("train", ctx.data_dir),
+            load_mnist("test", ctx.data_dir),
+        )
+    else:
+        t10k = load_mnist("test", ctx.data_dir, source="local" if ctx.data_dir else "bundled")
+        half = len(t10k) // 2
+        mnist_train = t10k.subset(slice(0, half), note=f"t10k [0, {half}) to train on")
+        mnist_test = t10k.subset(slice(half, None), note=f"t10k [{half}, {len(t10k)}) held out")
+    usps = {}
+    for split in ("train", "test"):
+        try:
+            usps[split] = load_usps(split, ctx.data_dir, source="local")
+        except DatasetMissingError:
+            usps[split] = load_usps(split, source="bundled")
+    record = {
+        "domain_a": mnist_train.provenance,
+        "domain_b": usps["train"].provenance,
+        "held_out_a": mnist_test.provenance,
+        "held_out_b": usps["test"].provenance,
+        "preparation": {"size": int(size), "channels": int(channels), "resize": "bilinear"},
+        "sizes": {
+            "a": len(mnist_train),
+            "b": len(usps["train"]),
+            "held_out_a": len(mnist_test),
+            "held_out_b": len(usps["test"]),
+        },
+        # Keras-GAN's epoch: min(|A|, |B|) batches (spec 002 section 8.5)
+        "epoch_examples": min(len(mnist_train), len(usps["train"])),
+    }
+    arrays = {
+        "a": prepare_digits(mnist_train.images, size, channels),
+        "b": prepare_digits(usps["train"].images, size, channels),
+    }
+    return Inputs(
+        arrays,
+        record,
+        resources={"domains": (mnist_train, usps["train"])},
+        held_out={"domain1": mnist_test, "domain2": usps["test"]},
+    )

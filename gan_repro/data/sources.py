@@ -2,7 +2,8 @@
 
 Spec 001 section 4 (L513-604, L1206-1242): the thesis loads MNIST (60,000 train images, 28x28)
 and SVHN (``svhn_cropped``, 73,257 train images, 32x32x3) through TensorFlow Datasets; USPS is
-used by spec 002 (16x16, ESL ``zip.train``/``zip.test``). Each loader takes ``source``:
+used by spec 002 (16x16: ESL ``zip.train``/``zip.test``, or the Kaggle ``usps.h5`` that report
+002 used, L160). Each loader takes ``source``:
 
 ``"local"``   the official files in a data dir (``data_dir`` argument, else ``$GAN_REPRO_DATA``),
               directly in it or in a ``mnist/``, ``svhn/`` or ``usps/`` subfolder;
@@ -29,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import BadOptionError, CorruptDataError, DatasetMissingError, check_choice
-from .transforms import mnist2edge_domains
+from .transforms import _grid_to_uint8, mnist2edge_domains
 
 SOURCES = ("auto", "local", "tfds", "bundled")
 ENV_DATA_DIR = "GAN_REPRO_DATA"
@@ -223,7 +224,12 @@ def _usps_from_text(path: Path) -> tuple[np.ndarray, np.ndarray]:
         msg = f"{path} is not an ESL USPS text file ({ex}); re-download it."
         raise CorruptDataError(msg) from ex
     labels = rows[:, 0] if rows.shape[1] == 257 else np.array([])
-    if rows.shape[1] != 257 or np.any(labels != np.round(labels)) or np.abs(rows[:, 1:]).max() > 1:
+    if (
+        rows.shape[1] != 257
+        or not np.isfinite(rows).all()
+        or np.any(labels != np.round(labels))
+        or np.abs(rows[:, 1:]).max(initial=0) > 1
+    ):
         raise CorruptDataError(
             f"{path}: rows of {rows.shape[1]} values; expected a label 0..9 then 256 values in "
             "[-1, 1]. Re-download it."
@@ -241,28 +247,95 @@ def _usps_from_npz(path: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
         ) from ex
 
 
+_KAGGLE_USPS = "https://www.kaggle.com/bistaumanga/usps-dataset"
+
+
+def _usps_from_h5(path: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """Kaggle ``usps.h5`` (bistaumanga/usps-dataset, the copy report 002 used, L160).
+
+    HDF5 groups ``train`` (7,291 digits) and ``test`` (2,007), each with ``data`` [N,256] floats in
+    [0, 1] (16x16 row-major) and ``target`` [N] labels 0..9. The floats are mapped to uint8 with
+    round(x * 255); the ESL text holds the same digits in [-1, 1], mapped with round((x+1)*127.5),
+    the same grey level (:func:`.transforms._grid_to_uint8` settles ties the same way for both).
+    """
+    fix = (
+        "the file is damaged or is not the Kaggle USPS file: delete it and re-download it "
+        f"({_KAGGLE_USPS})"
+    )
+    try:
+        import h5py
+    except ImportError as ex:  # h5py comes with tensorflow; only a bare install lacks it
+        raise DatasetMissingError(
+            f"{path} is an HDF5 file and reading it needs h5py (pip install h5py)"
+        ) from ex
+    try:
+        with h5py.File(path, "r") as f:
+            missing = [k for k in (f"{split}/data", f"{split}/target") if k not in f]
+            if missing:
+                raise CorruptDataError(
+                    f"{path} lacks {', '.join(missing)} (top-level keys: {sorted(f.keys())}); "
+                    f"expected groups train/test with datasets data and target: {fix}."
+                )
+            x, y = f[f"{split}/data"][()], f[f"{split}/target"][()]
+    except CorruptDataError:
+        raise
+    except (OSError, KeyError, ValueError, TypeError) as ex:  # not HDF5, truncated, not datasets
+        raise CorruptDataError(
+            f"{path} cannot be read as the Kaggle USPS HDF5 file ({type(ex).__name__}: {ex}); "
+            f"{fix}."
+        ) from ex
+    x, y = np.asarray(x), np.asarray(y).reshape(-1)
+    what = f"{path} [{split}]: data {x.dtype}{list(x.shape)}, target {y.dtype}{list(y.shape)}"
+    if x.ndim == 3 and x.shape[1:] == (16, 16):
+        x = x.reshape(len(x), 256)
+    if (
+        x.ndim != 2
+        or x.shape[1] != 256
+        or len(x) != len(y)
+        or x.dtype.kind != "f"
+        or y.dtype.kind not in "iuf"
+    ):
+        raise CorruptDataError(f"{what}; expected data [N,256] floats and N integer labels: {fix}.")
+    if len(x) and (not np.isfinite(x).all() or x.min() < -1e-6 or x.max() > 1 + 1e-6):
+        raise CorruptDataError(
+            f"{what}: pixel values span [{np.nanmin(x)}, {np.nanmax(x)}], expected [0, 1]: {fix}."
+        )
+    if len(y) and (np.any(y != np.round(y)) or y.min() < 0 or y.max() > 9):
+        raise CorruptDataError(f"{what}: labels outside the integers 0..9: {fix}.")
+    return _grid_to_uint8(x, 0.0).reshape(-1, 16, 16), y.astype(np.int64)
+
+
 def _usps_domain(x: np.ndarray, y: np.ndarray, path: Path, what: str) -> Domain:
     if x.ndim != 3 or x.shape[1:] != (16, 16) or len(x) != len(y):
         raise CorruptDataError(f"{path}: images {x.shape}, labels {y.shape}; expected [N,16,16].")
-    images = x
-    if x.dtype != np.uint8:  # ESL floats in [-1, 1] -> 0..255, round((x + 1) * 127.5)
-        images = np.clip(np.rint((x.astype(np.float64) + 1.0) * 127.5), 0, 255).astype(np.uint8)
+    images = x if x.dtype == np.uint8 else _grid_to_uint8(x, -1.0)  # ESL floats in [-1, 1]
     return Domain("usps", images, y, f"{what} ({len(images)})")
 
 
 def _usps_from_dir(folder: Path | None, split: str) -> Domain:
+    """USPS from a data dir (directly or in ``usps/``), the first of these that exists:
+
+    1. ESL text ``zip.<split>`` or ``zip.<split>.gz`` (values in [-1, 1]);
+    2. Kaggle ``usps.h5`` (values in [0, 1]; both splits in one file);
+    3. ``usps_16x16.npz`` (the ESL values converted, keys ``x_<split>``, ``y_<split>``).
+    """
     text = _find(folder, "usps", [f"zip.{split}", f"zip.{split}.gz"])
     if text is not None:
         x, y = _usps_from_text(text)
         return _usps_domain(x, y, text, f"local ESL text file {text}")
+    h5 = _find(folder, "usps", ["usps.h5"])
+    if h5 is not None:
+        x, y = _usps_from_h5(h5, split)
+        return _usps_domain(x, y, h5, f"local Kaggle HDF5 {h5} [{split}]")
     npz = _find(folder, "usps", ["usps_16x16.npz"])
     if npz is not None:
         x, y = _usps_from_npz(npz, split)
         return _usps_domain(x, y, npz, f"local npz {npz} [{split}]")
     raise DatasetMissingError(
-        f"USPS {split!r} not found: zip.{split} (or zip.{split}.gz, or usps_16x16.npz) is "
-        f"missing; {_looked_in(folder, 'usps')}. Get zip.{split}.gz from "
-        "https://hastie.su.domains/ElemStatLearn/datasets/ (ESL data page). TFDS has no USPS; "
+        f"USPS {split!r} not found: zip.{split} (or zip.{split}.gz), usps.h5 and usps_16x16.npz "
+        f"are all missing; {_looked_in(folder, 'usps')}. Get zip.{split}.gz from "
+        "https://hastie.su.domains/ElemStatLearn/datasets/ (ESL data page), or usps.h5 (both "
+        f"splits) from {_KAGGLE_USPS} (the copy report 002 used). TFDS has no USPS; "
         "source='bundled' loads the complete copy shipped in data/samples/usps."
     )
 
@@ -344,16 +417,27 @@ def load_svhn(split: str = "train", data_dir=None, source: str = "auto") -> Doma
 
 
 def load_usps(split: str = "train", data_dir=None, source: str = "auto") -> Domain:
-    """USPS 16x16 digits as uint8 [N,16,16] (ESL values mapped with round((x+1)*127.5)).
+    """USPS 16x16 digits as uint8 [N,16,16] + int64 labels 0..9 (spec 002 section 4, L150).
 
-    ESL ``zip.train`` has 7,291 and ``zip.test`` 2,007 digits. TFDS has no USPS build, so
-    ``source='tfds'`` is refused; ``'bundled'`` is the complete ESL data (data/samples/usps).
+    ESL ``zip.train`` has 7,291 and ``zip.test`` 2,007 digits; the Kaggle ``usps.h5`` (report
+    002's source, L160) holds the same splits. ``'local'``/``'auto'`` search the data dir
+    (directly or in ``usps/``) in this order and load the first found:
+
+    1. ESL text ``zip.<split>`` / ``zip.<split>.gz``: values in [-1, 1], mapped to uint8 with
+       round((x + 1) * 127.5);
+    2. Kaggle ``usps.h5``: ``<split>/data`` [N,256] in [0, 1], mapped with round(x * 255);
+    3. ``usps_16x16.npz``: the ESL values as float32, mapped like the text.
+
+    Halves round up, on values snapped to the text's 1e-4 grid, so the three routes (and the
+    bundled npz) give identical pixels. TFDS has no USPS build, so ``source='tfds'`` is
+    refused; ``'bundled'`` is the complete ESL data (data/samples/usps).
     """
     _check(source, split, ("train", "test"))
     if source == "tfds":
         raise BadOptionError(
             "source='tfds' is not available for USPS: tensorflow-datasets has no USPS build. "
-            "Use source='local' (ESL zip.train/zip.test or usps_16x16.npz) or 'bundled'."
+            "Use source='local' (ESL zip.train/zip.test, Kaggle usps.h5 or usps_16x16.npz) or "
+            "'bundled'."
         )
     if source == "bundled":
         path = bundled_samples_dir() / "usps" / "usps_16x16.npz"

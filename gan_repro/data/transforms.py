@@ -11,6 +11,9 @@ Spec 001 (SCoGAN thesis) section 4 / 10.7:
   the same way from the other half (the thesis selects "50% of the MNIST dataset and convert[s]
   it into either edge/rotate", L537; the authors' code at HEAD has no negative loader).
 
+Spec 002 (MNIST <-> USPS CycleGAN) and report 004 prepare grey digits with :func:`prepare_digits`:
+bilinear to 128x128 stored as 3 equal channels (report 002, L152-154), or 28x28 with 1 channel.
+
 Resizing is done on float32 with ``cv2.INTER_LINEAR``, which equals ``tf.image.resize`` bilinear
 (half-pixel centres, no antialias) to 1e-7, then rounded back to uint8. The authors' code resizes
 after normalising; doing it in uint8 first changes a pixel by at most half a grey level.
@@ -21,7 +24,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..errors import BadOptionError
+from ..errors import BadOptionError, check_choice
 
 # OpenCV 5 handles at most 128 channels per call (OpenCV 4: 512); images go through in stacks.
 _CV_CHANNELS = 128
@@ -76,12 +79,27 @@ def mnist_to_rgb32(images_uint8: np.ndarray) -> np.ndarray:
     return grey_to_rgb(resize_grey(images_uint8, 32))
 
 
+def _grid_to_uint8(x: np.ndarray, low: float) -> np.ndarray:
+    """USPS floats in [low, 1] -> uint8: round((x - low) / (1 - low) * 255), halves rounded up.
+
+    ESL values in [-1, 1] give round((x + 1) * 127.5), Kaggle values in [0, 1] round(x * 255).
+    The values are first snapped to the 1e-4 grid of the ESL text (4 decimals; the data are
+    multiples of 0.001) and the rounding is done in integers. Plain float rounding would settle
+    the many exact ties (x = -0.8 gives 25.5) by float error, so that the text, the float32 npz
+    and the [0, 1] HDF5 copy would differ by one grey level in a few hundred pixels; this way the
+    three routes give identical pixels.
+    """
+    span = round((1.0 - low) * 10_000)
+    k = np.rint((np.asarray(x, np.float64) - low) * 10_000).astype(np.int64)
+    return np.clip((2 * 255 * k + span) // (2 * span), 0, 255).astype(np.uint8)
+
+
 def _unit_float_to_uint8(images: np.ndarray) -> np.ndarray:
-    """ESL/USPS style floats in [-1, 1] -> uint8 with round((x + 1) * 127.5)."""
+    """ESL/USPS style floats in [-1, 1] -> uint8 with round((x + 1) * 127.5), as load_usps does."""
     images = np.asarray(images)
     if images.dtype == np.uint8:
         return images
-    return np.clip(np.rint((images.astype(np.float32) + 1.0) * 127.5), 0, 255).astype(np.uint8)
+    return _grid_to_uint8(images, -1.0)
 
 
 def usps_to_rgb32(images: np.ndarray) -> np.ndarray:
@@ -102,6 +120,51 @@ def to_rgb32(images: np.ndarray) -> np.ndarray:
     if images.ndim == 3:
         return grey_to_rgb(resize_grey(_unit_float_to_uint8(images), 32))
     raise BadOptionError(f"cannot make 32x32 RGB from images of shape {images.shape}")
+
+
+_PREPARE_BLOCK = 1024  # images resized per step: bounds the float32 scratch memory
+
+
+def prepare_digits(images: np.ndarray, size: int, channels: int) -> np.ndarray:
+    """Grey uint8 digits [N,h,w] (or [N,h,w,1]) -> uint8 [N,size,size,channels].
+
+    The two preparations of the digit CycleGAN studies:
+
+    * report 002 (spec 002 section 4, L152-154) bilinearly upsamples MNIST 28x28 and USPS 16x16
+      to 128x128 and stores 3 channels (the model takes 128x128x3):
+      ``prepare_digits(x, 128, 3)``;
+    * report 004 trains on 28x28 single-channel digits, USPS resized up to MNIST's size:
+      ``prepare_digits(x, 28, 1)``.
+
+    Resizing is :func:`resize_grey` (``cv2.INTER_LINEAR`` on float32, rounded to uint8; the same
+    as ``tf.image.resize`` bilinear without antialias); images already ``size`` x ``size`` pass
+    unchanged. The grey value is repeated in every channel. Images go through in blocks of
+    1,024, so preparing all of MNIST at 128x128x3 needs only the 2.9 GB output. RGB input
+    [N,h,w,3] is refused: this takes grey digits.
+    """
+    check_choice("channels", channels, (1, 3))
+    if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1:
+        raise BadOptionError(f"size must be a positive int (pixels per side); got {size!r}")
+    images = np.asarray(images)
+    if images.ndim == 4 and images.shape[-1] == 1:
+        images = images[..., 0]
+    if images.ndim != 3:
+        raise BadOptionError(
+            f"prepare_digits takes grey digits [N,h,w] or [N,h,w,1]; got shape {images.shape}"
+            + (" (RGB: pass the grey images before grey -> RGB)" if images.ndim == 4 else "")
+        )
+    if images.dtype != np.uint8:
+        raise BadOptionError(
+            f"prepare_digits takes uint8 pixels 0..255; got {images.dtype} (map ESL floats in "
+            "[-1, 1] with round((x + 1) * 127.5) first, as load_usps does)"
+        )
+    size = int(size)
+    out = np.empty((len(images), size, size, channels), np.uint8)
+    same = images.shape[1:] == (size, size)
+    for i in range(0, len(images), _PREPARE_BLOCK):
+        block = images[i : i + _PREPARE_BLOCK]
+        out[i : i + len(block)] = (block if same else resize_grey(block, size))[..., None]
+    return out
 
 
 def mnist_edge(images_uint8: np.ndarray) -> np.ndarray:

@@ -129,3 +129,84 @@ def coupled_fid(run) -> dict:
         "kid": kid,
         "inception_weights": "imagenet" if weights else "RANDOM (not comparable)",
     }
+
+
+@EVALUATORS.register("digit_translation", source="ours: label preservation of G_AB / G_BA, etc.")
+def digit_translation(run) -> dict:
+    """The numbers of :mod:`gan_repro.metrics.translation` for a digit CycleGAN run: label
+    preservation in both directions at every kept checkpoint (``over_steps``) and at the last
+    one the source-only and target-only baselines, FID/KID in the judges' feature spaces and
+    the adaptation accuracy. Options: ``test_images`` (first N of each test split),
+    ``adaptation_train`` (translated MNIST training digits for the adapted classifier; 0 skips
+    it), ``adaptation_epochs``, ``adaptation_steps_per_epoch``."""
+    from gan_repro.data.transforms import prepare_digits
+    from gan_repro.metrics import translation as t
+    from gan_repro.training.classifier import train_digit_classifier
+    from gan_repro.training.state import kept_steps, restore_trained
+
+    inputs, options = run.inputs, run.options
+    prep = inputs.record["preparation"]
+    judges = inputs.resources["classifier_a"], inputs.resources["classifier_b"]
+    n = int(options.get("test_images", 2000))
+    tests = inputs.held_out["domain1"], inputs.held_out["domain2"]
+    x_a, x_b = (prepare_digits(d.images[:n], prep["size"], prep["channels"]) for d in tests)
+    y_a, y_b = (d.labels[:n] for d in tests)
+    family, step = run.load()
+    g_ab, g_ba = family.models["g_ab"], family.models["g_ba"]
+    over_steps = []
+    for s in kept_steps(run.run_dir) if options.get("over_steps", True) else [step]:
+        restore_trained(run.run_dir, {"g_ab": g_ab, "g_ba": g_ba}, s)
+        ab, ba = t.translate(g_ab, x_a), t.translate(g_ba, x_b)
+        over_steps.append(
+            {
+                "step": s,
+                "mnist_to_usps": t.accuracy(judges[1], ab, y_a),
+                "usps_to_mnist": t.accuracy(judges[0], ba, y_b),
+            }
+        )
+    final = over_steps[-1]  # the newest checkpoint (the models are left there)
+    seed = run.config["trainer"]["seed"]
+    out = {
+        "step": final["step"],
+        "test_images": {"mnist": len(x_a), "usps": len(x_b)},
+        "translation": {
+            "mnist_to_usps": final["mnist_to_usps"],
+            "usps_to_mnist": final["usps_to_mnist"],
+            "source_only_mnist_clf_on_usps": t.accuracy(judges[0], x_b, y_b),
+            "source_only_usps_clf_on_mnist": t.accuracy(judges[1], x_a, y_a),
+            "target_only_usps_clf_on_usps": t.accuracy(judges[1], x_b, y_b),
+            "target_only_mnist_clf_on_mnist": t.accuracy(judges[0], x_a, y_a),
+        },
+        "over_steps": over_steps,
+        "feature_distances": {
+            "mnist_to_usps": t.feature_distances(judges[1], ab, x_b, seed),
+            "mnist_untranslated_vs_usps": t.feature_distances(judges[1], x_a, x_b, seed),
+            "usps_to_mnist": t.feature_distances(judges[0], ba, x_a, seed),
+            "usps_untranslated_vs_mnist": t.feature_distances(judges[0], x_b, x_a, seed),
+        },
+        "judges": {k: inputs.record.get(f"classifier_{k}", {}) for k in ("a", "b")},
+    }
+    m = int(options.get("adaptation_train", 0))
+    if m:
+        train_a = inputs.arrays["a"][:m]
+        labels = inputs.resources["domains"][0].labels[:m]
+        judge = inputs.record.get("classifier_a", {})
+        adapted, _ = train_digit_classifier(
+            t.classifier_input(t.translate(g_ab, train_a)),
+            labels,
+            epochs=int(options.get("adaptation_epochs", judge.get("epochs", 10))),
+            steps_per_epoch=int(
+                options.get("adaptation_steps_per_epoch", judge.get("steps_per_epoch", 200))
+            ),
+            seed=seed + 20,
+            network=judge.get("network", "digit_classifier_lenet5"),
+            verbose=0,
+        )
+        out["adaptation"] = {
+            "adapted_clf_on_usps": t.accuracy(adapted, x_b, y_b),
+            "source_only_clf_on_usps": out["translation"]["source_only_mnist_clf_on_usps"],
+            "train_images": len(train_a),
+            "protocol": f"trained on G_AB(MNIST train[:{len(train_a)}]) with MNIST labels, "
+            f"tested on USPS test[:{len(x_b)}]",
+        }
+    return out

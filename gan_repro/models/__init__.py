@@ -3,6 +3,12 @@
 from gan_repro.models.age_classifier import age_group_classifier
 from gan_repro.models.classifiers import cc_encoder_32, digit_classifier_b1
 from gan_repro.models.cogan32 import cogan_discriminators_32, cogan_generators_32
+from gan_repro.models.cyclegan_digits import (
+    mnist_usps_conv_discriminator_28,
+    mnist_usps_patch_discriminator,
+    mnist_usps_resblock_generator_28,
+    mnist_usps_unet_generator,
+)
 from gan_repro.models.face_aging import (
     face_aging_cdcgan_discriminator,
     face_aging_cdcgan_generator,
@@ -29,4 +35,8 @@ __all__ = [
     "face_aging_cyclegan_generator",
     "face_aging_dcgan_discriminator",
     "face_aging_dcgan_generator",
+    "mnist_usps_conv_discriminator_28",
+    "mnist_usps_patch_discriminator",
+    "mnist_usps_resblock_generator_28",
+    "mnist_usps_unet_generator",
 ]

@@ -1,4 +1,4 @@
-"""Layer recipes shared by the builders: initialisers, PReLU, batch norm.
+"""Layer recipes shared by the builders: initialisers, PReLU, batch norm, whole-image norm.
 
 PReLU comes in two forms, both with initial slope 0.25 (SCoGAN thesis L1726, the authors'
 ``--prelu_init 0.25``, spec 10.1):
@@ -56,3 +56,54 @@ def batch_norm(
     statistics global under a multi-replica ``tf.distribute`` strategy, so that N devices train
     exactly like one; on one device it is the ordinary layer."""
     return keras.layers.BatchNormalization(synchronized=synchronized, name=name)
+
+
+@keras.saving.register_keras_serializable(package="gan_repro")
+class WholeImageNormalization(keras.layers.Layer):
+    """keras_contrib's ``InstanceNormalization()`` with its default ``axis=None``, the norm of
+    eriklindernoren/Keras-GAN (``cyclegan/cyclegan.py``; spec 002 section 1.2).
+
+    Each sample is normalised over all its non-batch axes together (H, W and C of an image:
+    one mean and one standard deviation per image, so the other images of the batch do not
+    matter), then scaled and shifted by ONE scalar ``gamma`` and ONE scalar ``beta`` (2
+    parameters per layer, initialised to 1 and 0)::
+
+        y = gamma * (x - mean) / (std + epsilon) + beta,    std = sqrt(population variance)
+
+    As in keras_contrib, ``epsilon`` (1e-3) is added to the standard deviation, not to the
+    variance under a square root (``K.std(...) + self.epsilon``); the two differ by at most
+    ~epsilon / (2 std) relative. The variance is clamped at 1e-12 before the square root so that
+    a constant sample gives a zero gradient instead of NaN (sqrt'(0) is infinite); the forward
+    value changes by less than 1e-6 / epsilon relative only for such samples.
+
+    The statistics are computed in float32 and the result cast back to the compute dtype, so
+    the layer is safe under a mixed-precision policy. There are no moving statistics: training
+    and inference behave the same.
+    """
+
+    def __init__(self, epsilon: float = 1e-3, **kwargs):
+        super().__init__(**kwargs)
+        self.epsilon = float(epsilon)
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        if len(input_shape) < 2:
+            raise ValueError(f"{self.name} needs a batch axis and one more; got {input_shape}")
+        self.gamma = self.add_weight(shape=(1,), initializer="ones", name="gamma")
+        self.beta = self.add_weight(shape=(1,), initializer="zeros", name="beta")
+
+    def call(self, inputs):
+        x = keras.ops.cast(inputs, "float32")
+        axes = tuple(range(1, len(inputs.shape)))
+        mean = keras.ops.mean(x, axis=axes, keepdims=True)
+        variance = keras.ops.mean(keras.ops.square(x - mean), axis=axes, keepdims=True)
+        std = keras.ops.sqrt(keras.ops.maximum(variance, 1e-12))
+        y = (x - mean) / (std + self.epsilon)
+        y = y * keras.ops.cast(self.gamma, "float32") + keras.ops.cast(self.beta, "float32")
+        return keras.ops.cast(y, self.compute_dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "epsilon": self.epsilon}

@@ -1,7 +1,14 @@
-"""CycleGAN of the face-aging thesis (section 4.3, L824-910): 20s (17-23) <-> 50s (47-53).
+"""The CycleGAN family: unpaired translation A <-> B with two generators and two discriminators.
 
-The layer tables match Brownlee's Keras CycleGAN (spec sections 1.2 and 7), and so does the
-training loop, written here as one GradientTape step in the base code's order:
+It serves three theses through options, never copies of the loop: the face-aging CycleGAN
+(section 4.3, L824-910: 20s (17-23) <-> 50s (47-53); Brownlee's Keras loop, ``update_order:
+alternating``, the default and described first below) and the two MNIST <-> USPS studies
+(``update_order: joint``, the Keras-GAN loop of Grignon & Joly and the joint generator step of
+Kasmi & Thimonier, described after it).
+
+**Alternating** (face aging). The layer tables match Brownlee's Keras CycleGAN (spec sections
+1.2 and 7), and so does the training loop, written here as one GradientTape step in the base
+code's order:
 
 1. Translate the real batches, ``fake_B = G_AB(A)``, ``fake_A = G_BA(B)`` (inference, i.e.
    ``predict``), and pass each through its **image pool** (50 images, Shrivastava et al.; the
@@ -29,7 +36,32 @@ The pools are per-replica state, so a pooled run uses one device (batch 1 leaves
 Speed: the composite model's four generator passes are three here. Instance normalisation
 normalises each image on its own, so G_AB on ``[A; B]`` in one batch is exactly G_AB(A) and
 G_AB(B) (translation and identity), and G_BA on ``[G_AB(A); B]`` gives the forward cycle and the
-input of the backward one (tested against separate calls).
+input of the backward one (tested against separate calls). A network that mixes the images of a
+batch (batch normalisation in training mode, Kasmi & Thimonier's networks) is called once per
+input instead: the batching is an optimisation only where it is exact.
+
+**Joint** (Keras-GAN ``cyclegan.py``, spec 002 section 1.2; spec 004 sections 2-3). Translate
+both real batches (inference), update D_A twice (real, target 1; then the fakes, target 0) and
+D_B the same way, each update the plain adversarial loss (``d_loss_weight`` 1), then update both
+generators together on the combined model's loss::
+
+    adv(D_B(G_AB(A)), 1) + adv(D_A(G_BA(B)), 1)
+      + lambda_cycle * (|G_BA(G_AB(A)) - A| + |G_AB(G_BA(B)) - B|)
+      + lambda_id * (|G_BA(A) - A| + |G_AB(B) - B|)
+
+(Keras-GAN: ``loss_weights=[1, 1, lambda_cycle, lambda_cycle, lambda_id, lambda_id]`` with
+``lambda_id = 0.1 * lambda_cycle``: ``identity_ratio: 0.1``). Each generator has its own Adam;
+for Adam that equals one Adam over both (the update is per parameter, the step count the same).
+Logged: Keras-GAN's printed ``d_loss = 0.5 * (dA + dB)`` with ``dA = 0.5 * (real + fake)`` and
+``g_loss`` (the combined total), plus every term.
+
+Options for the MNIST <-> USPS reports: ``adversarial`` (``lsgan``: MSE against 1/0 targets,
+Keras-GAN's ``'mse'``; ``bce``: Eq 5's cross-entropy on logits, the generator maximising
+log D(G(x)) as every implementation does), ``cycle_reduction`` (``mean``: Keras' ``mae``, the
+mean absolute error per pixel; ``sum``: the absolute errors summed over each image's pixels,
+averaged over the batch, under which Kasmi & Thimonier's lambda = 0.045 is a sensible weight,
+spec 004 section 8.4), ``lambda_cycle`` (sets both cycle weights) and ``identity_ratio``
+(identity weight = ratio * lambda_cycle).
 """
 
 from __future__ import annotations
@@ -43,7 +75,7 @@ import tensorflow as tf
 
 from gan_repro.data.pipeline import image_stream
 from gan_repro.errors import BadOptionError, check_choice
-from gan_repro.losses import lsgan_loss
+from gan_repro.losses import bce_with_logits, lsgan_loss
 from gan_repro.models.face_aging import CYCLEGAN_IMAGE_SHAPE, RESIDUAL_MODES
 from gan_repro.registry import FAMILIES, NETWORKS
 from gan_repro.training.family import Family, descend
@@ -52,6 +84,10 @@ from gan_repro.viz.grids import save_image, tile, to_uint8
 
 #: The base code's 2 x 5 plot per direction: real inputs over their translations.
 GRID_PAIRS = 5
+#: ``update_order``: Brownlee's G_BA, D_A, G_AB, D_B; or both D then one step of both G.
+UPDATE_ORDERS = ("alternating", "joint")
+ADVERSARIAL = ("lsgan", "bce")
+CYCLE_REDUCTIONS = ("mean", "sum")
 
 
 @dataclass
@@ -70,6 +106,11 @@ class CycleGANConfig:
     identity_weight: float = 5.0
     forward_cycle_weight: float = 10.0
     backward_cycle_weight: float = 10.0
+    update_order: str = "alternating"  # UPDATE_ORDERS
+    adversarial: str = "lsgan"  # ADVERSARIAL
+    cycle_reduction: str = "mean"  # CYCLE_REDUCTIONS (the identity term uses the same)
+    lambda_cycle: float | None = None  # when set: both cycle weights
+    identity_ratio: float | None = None  # when set: identity_weight = ratio * lambda_cycle
     # networks by registered name (gan_repro.registry.NETWORKS), see build_cyclegan_models
     generator: str = "face_aging_cyclegan_generator"
     discriminator: str = "face_aging_cyclegan_discriminator"
@@ -78,6 +119,15 @@ class CycleGANConfig:
 
     def __post_init__(self):
         check_choice("residual", self.residual, RESIDUAL_MODES)
+        check_choice("update_order", self.update_order, UPDATE_ORDERS)
+        check_choice("adversarial", self.adversarial, ADVERSARIAL)
+        check_choice("cycle_reduction", self.cycle_reduction, CYCLE_REDUCTIONS)
+        if self.lambda_cycle is not None:
+            self.forward_cycle_weight = self.backward_cycle_weight = float(self.lambda_cycle)
+        if self.identity_ratio is not None:
+            if self.lambda_cycle is None:
+                raise BadOptionError("identity_ratio needs lambda_cycle (the weight it scales)")
+            self.identity_weight = float(self.identity_ratio) * float(self.lambda_cycle)
         self.image_shape = tuple(int(v) for v in self.image_shape)
         if self.batch_size < 1 or self.pool_size < 0:
             raise BadOptionError("batch_size must be >= 1 and pool_size >= 0")
@@ -187,6 +237,8 @@ class CycleGAN(Family):
         for name, opt in self.optimizers.items():
             opt.build(self.models[name].trainable_variables)
         self.pools = {k: ImagePool(c.pool_size, c.image_shape, f"pool_{k}") for k in ("a", "b")}
+        # batch one call over several inputs only where each image is computed on its own
+        self._batchable = {k: not _mixes_batch(m) for k, m in self.models.items()}
 
     def state_variables(self) -> dict[str, list]:
         if self.config.pool_size == 0:
@@ -219,6 +271,13 @@ class CycleGAN(Family):
         fake_a = self.pools["a"].query(fake_a, batch["use_a"], batch["slot_a"])
         fake_b = self.pools["b"].query(fake_b, batch["use_b"], batch["slot_b"])
         logs = {}
+        if self.config.update_order == "joint":  # Keras-GAN: both D, then both G at once
+            logs.update(self._discriminator_update("d_a", real_a, fake_a, num_replicas, "dA"))
+            logs.update(self._discriminator_update("d_b", real_b, fake_b, num_replicas, "dB"))
+            logs.update(self._joint_generator_update(real_a, real_b, num_replicas))
+            d_terms = [logs[f"{p}_{k}"] for p in ("dA", "dB") for k in ("real", "fake")]
+            logs["d_loss"] = tf.add_n(d_terms) / 4.0  # 0.5 * (0.5 (real+fake) A + ... B)
+            return logs
         # base code order: G_BtoA, D_A, G_AtoB, D_B
         logs.update(self._generator_update("g_ba", "g_ab", "d_a", real_b, real_a, num_replicas))
         logs.update(self._discriminator_update("d_a", real_a, fake_a, num_replicas, "dA"))
@@ -232,18 +291,15 @@ class CycleGAN(Family):
         ``g_AtoB``: adversarial on D_B(G_AB(A)), identity G_AB(B) ~ B, forward cycle
         G_BA(G_AB(A)) ~ A, backward cycle G_AB(G_BA(B)) ~ B. Only ``g1`` is updated."""
         c, m = self.config, self.models
-        n = tf.shape(source)[0]
         with tf.GradientTape() as tape:
             # Instance norm is per image, so one call on [source; target] is exactly the two
             # calls of the composite model (translation and identity), and likewise for g2.
-            out1 = m[g1](tf.concat([source, target], 0), training=True)
-            translated, same = out1[:n], out1[n:]
-            out2 = m[g2](tf.concat([translated, target], 0), training=True)
-            cycled, target_in_source = out2[:n], out2[n:]
-            adv = lsgan_loss(m[d](translated, training=True), 1.0)
-            identity = _mae(same, target)
-            forward = _mae(cycled, source)
-            backward = _mae(m[g1](target_in_source, training=True), target)
+            translated, same = self._call(g1, source, target)
+            cycled, target_in_source = self._call(g2, translated, target)
+            adv = self._adversarial(m[d](translated, training=True), 1.0)
+            identity = self._distance(same, target)
+            forward = self._distance(cycled, source)
+            backward = self._distance(m[g1](target_in_source, training=True), target)
             total = (
                 c.adversarial_weight * adv
                 + c.identity_weight * identity
@@ -261,13 +317,70 @@ class CycleGAN(Family):
             f"{name}_cycle_backward": backward,
         }
 
+    def _joint_generator_update(self, real_a, real_b, num_replicas):
+        """Keras-GAN's combined model: both generators take one step on the summed loss (the
+        module docstring); identity terms are skipped (not computed) at weight 0."""
+        c, m = self.config, self.models
+        with_identity = c.identity_weight != 0
+        with tf.GradientTape() as tape:
+            if with_identity:  # G_AB on [A; B] gives fake B and B's identity (per image)
+                fake_b, same_b = self._call("g_ab", real_a, real_b)
+                fake_a, same_a = self._call("g_ba", real_b, real_a)
+            else:
+                fake_b = m["g_ab"](real_a, training=True)
+                fake_a = m["g_ba"](real_b, training=True)
+            cycled_a = m["g_ba"](fake_b, training=True)
+            cycled_b = m["g_ab"](fake_a, training=True)
+            adv_ab = self._adversarial(m["d_b"](fake_b, training=True), 1.0)
+            adv_ba = self._adversarial(m["d_a"](fake_a, training=True), 1.0)
+            cycle_a = self._distance(cycled_a, real_a)
+            cycle_b = self._distance(cycled_b, real_b)
+            total = (
+                c.adversarial_weight * (adv_ab + adv_ba)
+                + c.forward_cycle_weight * cycle_a
+                + c.backward_cycle_weight * cycle_b
+            )
+            logs = {"g_AtoB_adv": adv_ab, "g_BtoA_adv": adv_ba}
+            logs.update(cycle_A=cycle_a, cycle_B=cycle_b)
+            if with_identity:
+                identity_a = self._distance(same_a, real_a)
+                identity_b = self._distance(same_b, real_b)
+                total += c.identity_weight * (identity_a + identity_b)
+                logs.update(identity_A=identity_a, identity_B=identity_b)
+            scaled = total / num_replicas
+        variables = {k: m[k].trainable_variables for k in ("g_ab", "g_ba")}
+        grads = tape.gradient(scaled, variables)
+        for k, vs in variables.items():
+            self.optimizers[k].apply_gradients(zip(grads[k], vs, strict=True))
+        return {"g_loss": total, **logs}
+
+    def _call(self, g, *inputs):
+        """``g`` on each input, in training mode: one call on the concatenated batch when the
+        network computes every image on its own (instance norm), else one call per input."""
+        model = self.models[g]
+        if not self._batchable[g]:
+            return [model(x, training=True) for x in inputs]
+        sizes = [tf.shape(x)[0] for x in inputs]
+        return tf.split(model(tf.concat(inputs, 0), training=True), sizes, axis=0)
+
+    def _adversarial(self, scores, target: float) -> tf.Tensor:
+        """The ``adversarial`` loss of scores against a constant target (1 real, 0 fake)."""
+        if self.config.adversarial == "bce":
+            return bce_with_logits(target, scores)
+        return lsgan_loss(scores, target)
+
+    def _distance(self, output, target) -> tf.Tensor:
+        """L1 of the cycle and identity terms (:func:`l1_distance`, ``cycle_reduction``)."""
+        return l1_distance(output, target, self.config.cycle_reduction)
+
     def _discriminator_update(self, d, real, fake, num_replicas, prefix):
-        """Two updates, real (target 1) then fake (target 0), each ``d_loss_weight * MSE``."""
+        """Two updates, real (target 1) then fake (target 0), each ``d_loss_weight * adv``."""
         model, opt = self.models[d], self.optimizers[d]
         logs = {}
         for kind, images, target in (("real", real, 1.0), ("fake", fake, 0.0)):
             with tf.GradientTape() as tape:
-                loss = self.config.d_loss_weight * lsgan_loss(model(images, training=True), target)
+                scores = model(images, training=True)
+                loss = self.config.d_loss_weight * self._adversarial(scores, target)
                 scaled = loss / num_replicas
             descend(opt, tape, scaled, model.trainable_variables)
             logs[f"{prefix}_{kind}"] = loss
@@ -306,8 +419,24 @@ class CycleGAN(Family):
         return grid
 
 
-def _mae(a, b) -> tf.Tensor:
-    return tf.reduce_mean(tf.abs(tf.cast(a, tf.float32) - tf.cast(b, tf.float32)))
+def l1_distance(output, target, reduction: str = "mean") -> tf.Tensor:
+    """``|output - target|`` of Eq 6 as a float32 scalar: ``mean`` over every pixel (Keras
+    ``mae``, the face-aging and Keras-GAN code) or ``sum`` over each image's pixels, averaged over
+    the batch (CSC321's ``abs(x - rec).sum() / batch``; spec 004 section 8.4: lambda = 0.045
+    weighs a 28x28 image's summed error, 784 pixels)."""
+    diff = tf.abs(tf.cast(output, tf.float32) - tf.cast(target, tf.float32))
+    if reduction == "sum":
+        return tf.reduce_mean(tf.reduce_sum(diff, axis=tf.range(1, tf.rank(diff))))
+    return tf.reduce_mean(diff)
+
+
+def _mixes_batch(model: keras.Model) -> bool:
+    """Whether ``model`` in training mode computes an image from the others of its batch
+    (batch normalisation, also inside nested models)."""
+    for layer in model._flatten_layers(include_self=False):
+        if isinstance(layer, keras.layers.BatchNormalization):
+            return True
+    return False
 
 
 def load_cyclegan(run_dir, domain_a=None, domain_b=None) -> tuple[CycleGAN, int]:

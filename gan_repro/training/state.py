@@ -27,6 +27,13 @@ def _tf_variables(variables):
     return [v.value if isinstance(v, keras.Variable) else v for v in variables]
 
 
+def kept_steps(run_dir) -> list[int]:
+    """The steps of the checkpoints kept in a run folder, oldest first (no model is built)."""
+    state = tf.train.get_checkpoint_state(str(Path(run_dir) / "checkpoints"))
+    paths = list(state.all_model_checkpoint_paths) if state else []
+    return sorted(int(p.rsplit("-", 1)[1]) for p in paths)
+
+
 def finished_step(directory: Path) -> int:
     """The step of the newest checkpoint in ``directory`` without building any model (0 if none)."""
     latest = tf.train.latest_checkpoint(str(directory))
@@ -61,6 +68,23 @@ class RunState:
     def latest(self) -> str | None:
         return self.manager.latest_checkpoint
 
+    def restore(self, step: int) -> int:
+        """Restore the kept checkpoint of ``step`` (e.g. a figure of the models at 200
+        iterations); a step whose checkpoint was not kept is refused, listing the kept ones."""
+        path = next(
+            (p for p in self.manager.checkpoints if int(p.rsplit("-", 1)[1]) == int(step)), None
+        )
+        if path is None:
+            from gan_repro.errors import BadOptionError
+
+            kept = [int(p.rsplit("-", 1)[1]) for p in self.manager.checkpoints]
+            raise BadOptionError(
+                f"no checkpoint of step {step} is kept in {self.manager.directory} (kept: "
+                f"{kept}); raise trainer.keep_checkpoints or checkpoint at that step"
+            )
+        self.checkpoint.restore(path).assert_existing_objects_matched().expect_partial()
+        return int(self.step.numpy())
+
     def restore_latest(self) -> int:
         """Restore the newest checkpoint if there is one; return the step it holds (0 if none).
 
@@ -77,13 +101,16 @@ class RunState:
         return self.manager.save(checkpoint_number=step)
 
 
-def restore_trained(run_dir, models: dict) -> int:
+def restore_trained(run_dir, models: dict, step: int | None = None) -> int:
     """Restore ``models`` (e.g. a run's generators, for metrics and notebooks) from the newest
-    checkpoint of the run folder ``run_dir``; return its step. A folder without a checkpoint is
-    refused with the fix."""
+    checkpoint of the run folder ``run_dir`` (or the kept one of ``step``); return its step. A
+    folder without a checkpoint is refused with the fix."""
     from gan_repro.errors import BadOptionError
 
-    step = RunState(Path(run_dir) / "checkpoints", models, {}).restore_latest()
+    state = RunState(Path(run_dir) / "checkpoints", models, {})
+    if step is not None:
+        return state.restore(step)
+    step = state.restore_latest()
     if step == 0:
         raise BadOptionError(f"{run_dir} has no checkpoint yet: train it first")
     return step
