@@ -9,7 +9,7 @@ DEVICE ?= cpu
 BENCH_ARGS ?= --steps 2 --face-models all
 
 EXPERIMENTS := scogan-mnist2svhn scogan-mnist2edge scogan-toy-ring scogan-mnist2svhn-fr \
-               cogan-mnist2svhn-sharing face-aging
+               cogan-mnist2svhn-sharing face-aging mnist-usps-cyclegan28 mnist-usps-cyclegan128
 DATA ?=
 
 .PHONY: install test lint bench models list $(addprefix repro-,$(EXPERIMENTS))

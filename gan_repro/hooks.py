@@ -253,7 +253,7 @@ def domain_classifiers(
                 "steps_per_epoch": steps_per_epoch,
                 "train_accuracy": metrics["train_accuracy"],
                 "held_out_accuracy": digit_accuracy(model, test.images, test.labels),
-                "held_out": f"{test.provenance} ({len(test)})",
+                "held_out": test.provenance,
             }
             write_json(saved.with_suffix(".json"), info)
         inputs = _with_resource(inputs, f"classifier_{key}", model, info)

@@ -1,5 +1,5 @@
 """The one runner: data -> every run (resume, skip finished, refuse changed, record, fit) ->
-figures -> evaluate -> report, for any declaration (``gan-repro train NAME key=value ...``).
+evaluate -> figures -> report, for any declaration (``gan-repro train NAME key=value ...``).
 
 Everything an experiment uses is named in its declaration (:mod:`gan_repro.config`) and built
 from the registries (:mod:`gan_repro.registry`):
@@ -145,6 +145,24 @@ def load_run(run_dir) -> tuple[Any, int]:
     family = cls.for_inference(model, seed=config["trainer"]["seed"])
     step = restore_trained(run_dir, family.models)
     return family, step
+
+
+def run_inputs(run_dir) -> Inputs:
+    """The inputs a run folder was trained on (its recorded data section and data dir, at its
+    scale; the experiment's prepare hooks reuse what they saved in the results folder), for
+    notebooks: ``run_inputs("runs/mnist-usps-cyclegan28/cpu/cyclegan").held_out``."""
+    config = read_run_config(run_dir)
+    decl = load_declaration(config.get("declaration") or config["experiment"])
+    import_hooks(decl)
+    ctx = Context(
+        decl,
+        config["scale"],
+        Path(run_dir).parent,
+        data_dir=config["data"].get("data_dir"),
+        seed=config["trainer"]["seed"],
+        progress=False,
+    )
+    return ctx.inputs(config["data"]["spec"])
 
 
 def read_run_config(run_dir) -> dict:
@@ -359,11 +377,11 @@ def run_experiment(name: str, tokens: list[str] | None = None) -> Path:
         timings[cfg.run] = train_run(ctx, cfg)
     write_data_record(ctx)
     write_json(s.out / "timings.json", {"seconds_per_run": timings})
-    made = make_figures(ctx)
     if s.evaluate:
         for cfg in s.configs:
             print(f"[{decl.name}] evaluating {cfg.run}", flush=True)
             evaluate_run(s.out / cfg.run, ctx)
+    made = make_figures(ctx)  # after the metrics: a figure may plot them
     report = write_experiment_report(ctx)
     print(report.read_text())
     for warning in ctx.warnings():

@@ -30,6 +30,8 @@ def test_every_thesis_experiment_is_declared():
         "scogan/mnist2svhn-fr",
         "cogan/mnist2svhn-sharing",
         "face_aging/utkface",
+        "mnist_usps/cyclegan28",
+        "mnist_usps/cyclegan128",
     } <= set(DECLARATIONS)
 
 
