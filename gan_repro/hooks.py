@@ -11,6 +11,8 @@ registered when the runner imports the modules the declaration's ``hooks:`` list
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from gan_repro.data.pruning import prune_domain
@@ -55,13 +57,23 @@ def digit_classifier(
     on their held-out splits (``on: held_out``, data the GANs never saw) or on domain 1 alone
     (``on: domain1``), saved once in ``ctx.out/<folder>/<network>[-<on>].keras`` and loaded on
     reruns; ``path`` uses a given file. Returns ``(model, record)``."""
-    from gan_repro.data.transforms import mnist_to_rgb32, to_rgb32
-
     if path:
         return load_classifier(path), {"source": str(path)}
     saved = ctx.out / folder / (f"{network}.keras" if on == "train" else f"{network}-{on}.keras")
-    if saved.exists():
-        return load_classifier(saved), read_json(saved.with_suffix(".json"))
+    return cached_classifier(
+        saved,
+        lambda: _train_on_domains(
+            ctx, inputs, network, epochs, steps_per_epoch, seed, on, what, thesis_accuracy
+        ),
+    )
+
+
+def _train_on_domains(
+    ctx, inputs, network, epochs, steps_per_epoch, seed, on, what, thesis_accuracy
+):
+    """:func:`digit_classifier`'s training: ``(model, record)``."""
+    from gan_repro.data.transforms import mnist_to_rgb32, to_rgb32
+
     (d1, d2) = inputs.resources["domains"]
     if on == "held_out" and inputs.held_out:
         d1, d2 = inputs.held_out["domain1"], inputs.held_out["domain2"]
@@ -88,10 +100,6 @@ def digit_classifier(
         validation=validation,
         verbose=2 if ctx.paper else 0,
     )
-    classifier.trainable = False
-    from gan_repro.io import atomic_save
-
-    atomic_save(saved, classifier.save)
     info = {
         "source": f"trained here ({what}) on {' + '.join(d.name for d in parts)} ({on}), "
         f"seed {seed}",
@@ -101,8 +109,21 @@ def digit_classifier(
         **({"thesis_accuracy": thesis_accuracy} if thesis_accuracy is not None else {}),
         **metrics,
     }
-    write_json(saved.with_suffix(".json"), info)
     return classifier, info
+
+
+def cached_classifier(saved, train) -> tuple:
+    """The classifier saved at ``saved`` and its record beside it (``.json``), loaded frozen;
+    else ``train() -> (model, record)``, frozen and saved there atomically first."""
+    if saved.exists():
+        return load_classifier(saved), read_json(saved.with_suffix(".json"))
+    from gan_repro.io import atomic_save
+
+    model, info = train()
+    model.trainable = False
+    atomic_save(saved, model.save)
+    write_json(saved.with_suffix(".json"), info)
+    return load_classifier(saved), info
 
 
 @HOOKS.register("svhn_pruning", source="SCoGAN thesis L546: SVHN kept at top softmax > 0.4")
@@ -223,38 +244,33 @@ def domain_classifiers(
     test split, saved once in ``ctx.out/classifiers/<network>-<domain>.keras`` and loaded on
     reruns. They judge translations (:mod:`gan_repro.metrics.translation`) and become the
     ``classifier_a`` / ``classifier_b`` resources, their records ``classifier_a`` / ``_b``."""
-    from gan_repro.io import atomic_save
     from gan_repro.metrics.translation import accuracy as digit_accuracy
     from gan_repro.metrics.translation import classifier_input
 
+    def train(train_split, test, seed):
+        model, metrics = train_digit_classifier(
+            classifier_input(train_split.images),
+            train_split.labels,
+            epochs=epochs,
+            steps_per_epoch=steps_per_epoch,
+            seed=seed,
+            network=network,
+            verbose=2 if ctx.paper else 0,
+        )
+        return model, {
+            "source": f"trained here on {train_split.provenance}, seed {seed}",
+            "network": network,
+            "epochs": epochs,
+            "steps_per_epoch": steps_per_epoch,
+            "train_accuracy": metrics["train_accuracy"],
+            "held_out_accuracy": digit_accuracy(model, test.images, test.labels),
+            "held_out": test.provenance,
+        }
+
     tests = (inputs.held_out["domain1"], inputs.held_out["domain2"])
     parts = zip(("a", "b"), inputs.resources["domains"], tests, strict=True)
-    for k, (key, train, test) in enumerate(parts):
-        saved = ctx.out / "classifiers" / f"{network}-{train.name}.keras"
-        if saved.exists():
-            model, info = load_classifier(saved), read_json(saved.with_suffix(".json"))
-        else:
-            seed = ctx.seed + 10 + k
-            model, metrics = train_digit_classifier(
-                classifier_input(train.images),
-                train.labels,
-                epochs=epochs,
-                steps_per_epoch=steps_per_epoch,
-                seed=seed,
-                network=network,
-                verbose=2 if ctx.paper else 0,
-            )
-            model.trainable = False
-            atomic_save(saved, model.save)
-            info = {
-                "source": f"trained here on {train.provenance}, seed {seed}",
-                "network": network,
-                "epochs": epochs,
-                "steps_per_epoch": steps_per_epoch,
-                "train_accuracy": metrics["train_accuracy"],
-                "held_out_accuracy": digit_accuracy(model, test.images, test.labels),
-                "held_out": test.provenance,
-            }
-            write_json(saved.with_suffix(".json"), info)
+    for k, (key, split, test) in enumerate(parts):
+        saved = ctx.out / "classifiers" / f"{network}-{split.name}.keras"
+        model, info = cached_classifier(saved, partial(train, split, test, ctx.seed + 10 + k))
         inputs = _with_resource(inputs, f"classifier_{key}", model, info)
     return inputs

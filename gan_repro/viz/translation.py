@@ -187,12 +187,11 @@ def layer_summary_figure(ctx, file: str, title: str, run: str, network: str) -> 
     """``ctx.out/figures/<file>`` (and ``.txt``): the Keras summary of model ``network`` of the
     run (layers, output shapes, parameters), for diagrams the reports lost (004 Figs 2-3)."""
     out = ctx.out / "figures" / file
-    if _run_config(ctx, run) is None:
+    config = _run_config(ctx, run)
+    if config is None:
         return not_run_figure(out, title, run)
     from gan_repro.registry import FAMILIES
-    from gan_repro.runner import read_run_config
 
-    config = read_run_config(ctx.out / run)
     cls = FAMILIES.get(config["family"])
     model = cls.for_inference(cls.Config(**config["model"])).models[network]
     lines: list[str] = []
