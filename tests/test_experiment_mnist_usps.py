@@ -85,11 +85,16 @@ def test_smoke_run_judges_the_translations_and_reports_the_claims(smoke):
         "usps_to_mnist",
         "usps_untranslated_vs_mnist",
     }
-    for name in ("fig2_generator", "fig3_discriminator", "fig4_5_samples", "fig6_9_translations"):
-        assert (smoke / "figures" / f"{name}.png").stat().st_size > 0
+    for spec in SMALL.figures:  # every declared figure
+        assert (smoke / "figures" / spec["file"]).stat().st_size > 0, spec
+    config = read_json(smoke / "cyclegan" / "config.json")
+    assert config["declaration"] == "mnist_usps/cyclegan28" and config["choices"] == SMALL.choices
+    assert (smoke / "cyclegan" / "grid.png").stat().st_size > 0
+    assert len((smoke / "cyclegan" / "history.csv").read_text().splitlines()) == 1 + 4
     summary = (smoke / "figures" / "fig2_generator.txt").read_text()
     assert "141,633" in summary  # the L171 generator's parameters
     report = (smoke / "report.md").read_text()
+    assert report.startswith(f"# {SMALL.title}")
     assert "no obvious differences between 200 and 1,000 (L184)" in report
     assert "| CyCADA | 0.9560 |" in report and "ours: cyclegan (CycleGAN pixel-level)" in report
     assert "lambda 0.045 on a per-pixel mean" in report

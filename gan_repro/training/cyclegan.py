@@ -217,8 +217,9 @@ class CycleGAN(Family):
         for name, dom in (("A", domain_a), ("B", domain_b)):
             if tuple(dom.shape[1:]) != config.image_shape:
                 raise BadOptionError(
-                    f"domain {name} has faces of shape {tuple(dom.shape[1:])}, the CycleGAN "
-                    f"expects {config.image_shape}"
+                    f"domain {name} has images of shape {tuple(dom.shape[1:])}, the CycleGAN "
+                    f"expects model.image_shape {config.image_shape}: make the data section's "
+                    "image size (e.g. data.size, data.channels) and model.image_shape agree"
                 )
         self.domains = (np.asarray(domain_a), np.asarray(domain_b))
         self.seed = seed
