@@ -203,11 +203,11 @@ def _digit_cyclegan_case(generator, discriminator, image_shape, **model):
 CASES = {
     "coupled": _coupled_case,
     "cyclegan": _cyclegan_case,
-    # Grignon & Joly's Keras-GAN pair (counts do not depend on the size: 32x32 for speed)
+    # Grignon & Joly's Keras-GAN pair (counts do not depend on the size: 16x16 for speed)
     "cyclegan-mnist-usps-unet": _digit_cyclegan_case(
         "mnist_usps_unet_generator",
         "mnist_usps_patch_discriminator",
-        (32, 32, 3),
+        (16, 16, 3),
         lambda_cycle=10.0,
         identity_ratio=0.1,
     ),
