@@ -376,7 +376,7 @@ def run_experiment(name: str, tokens: list[str] | None = None) -> Path:
         print(f"[{decl.name}] {cfg.run}: {s.scale} scale", flush=True)
         timings[cfg.run] = train_run(ctx, cfg)
     write_data_record(ctx)
-    write_json(s.out / "timings.json", {"seconds_per_run": timings})
+    write_timings(s.out / "timings.json", timings)
     if s.evaluate:
         for cfg in s.configs:
             print(f"[{decl.name}] evaluating {cfg.run}", flush=True)
@@ -388,6 +388,14 @@ def run_experiment(name: str, tokens: list[str] | None = None) -> Path:
         print(warning, file=sys.stderr, flush=True)
     print(f"[{decl.name}] results in {s.out}; figures: {', '.join(p.name for p in made)}")
     return s.out
+
+
+def write_timings(path: Path, timings: dict[str, float]) -> None:
+    """``timings.json``: seconds spent training each run, merged with the file's earlier ones
+    (a run kept as finished spent 0 s this time and keeps the time it took)."""
+    before = read_json(path).get("seconds_per_run", {}) if path.exists() else {}
+    merged = {**before, **{k: v for k, v in timings.items() if v or k not in before}}
+    write_json(path, {"seconds_per_run": merged})
 
 
 def write_data_record(ctx: Context) -> None:
