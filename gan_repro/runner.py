@@ -147,22 +147,27 @@ def load_run(run_dir) -> tuple[Any, int]:
     return family, step
 
 
-def run_inputs(run_dir) -> Inputs:
-    """The inputs a run folder was trained on (its recorded data section and data dir, at its
-    scale; the experiment's prepare hooks reuse what they saved in the results folder), for
-    notebooks: ``run_inputs("runs/mnist-usps-cyclegan28/cpu/cyclegan").held_out``."""
-    config = read_run_config(run_dir)
+def run_context(run_dir, config: dict | None = None) -> Context:
+    """The experiment context of a run folder, from its ``config.json`` alone: its declaration
+    (hooks imported), scale, results folder, data dir and seed."""
+    config = config or read_run_config(run_dir)
     decl = load_declaration(config.get("declaration") or config["experiment"])
     import_hooks(decl)
-    ctx = Context(
+    return Context(
         decl,
         config["scale"],
         Path(run_dir).parent,
         data_dir=config["data"].get("data_dir"),
         seed=config["trainer"]["seed"],
-        progress=False,
     )
-    return ctx.inputs(config["data"]["spec"])
+
+
+def run_inputs(run_dir) -> Inputs:
+    """The inputs a run folder was trained on (its recorded data section and data dir, at its
+    scale; the experiment's prepare hooks reuse what they saved in the results folder), for
+    notebooks: ``run_inputs("runs/mnist-usps-cyclegan28/cpu/cyclegan").held_out``."""
+    config = read_run_config(run_dir)
+    return run_context(run_dir, config).inputs(config["data"]["spec"])
 
 
 def read_run_config(run_dir) -> dict:
@@ -302,16 +307,7 @@ def evaluate_run(run_dir, ctx: Context | None = None, eval_overrides: dict | Non
     """Write ``run_dir/metrics.json`` with every evaluator the declaration names."""
     run_dir = Path(run_dir)
     config = read_run_config(run_dir)
-    if ctx is None:
-        decl = load_declaration(config.get("declaration") or config["experiment"])
-        import_hooks(decl)
-        ctx = Context(
-            decl,
-            config["scale"],
-            run_dir.parent,
-            data_dir=config["data"].get("data_dir"),
-            seed=config["trainer"]["seed"],
-        )
+    ctx = ctx or run_context(run_dir, config)
     run = EvalRun(run_dir, config, ctx, {**config.get("eval", {}), **(eval_overrides or {})})
     metrics: dict = {}
     for name in ctx.declaration.evaluators:

@@ -118,10 +118,6 @@ def face_aging_section(report) -> str:
 def run_faces(run_dir):
     """The faces a run folder was trained on (its recorded data section and data dir), for
     notebooks: ``run_faces("runs/face-aging/smoke/cyclegan").group(0).images``."""
-    from gan_repro.config import load_declaration
-    from gan_repro.runner import Context, read_run_config
+    from gan_repro.runner import run_inputs
 
-    config = read_run_config(run_dir)
-    decl = load_declaration(config["declaration"])
-    ctx = Context(decl, config["scale"], Path(run_dir).parent, config["data"].get("data_dir"))
-    return ctx.inputs(config["data"]["spec"]).resources["faces"]
+    return run_inputs(run_dir).resources["faces"]

@@ -210,3 +210,17 @@ def mnist_usps(ctx, size: int = 28, channels: int = 1, full: bool = True) -> Inp
         resources={"domains": (mnist_train, usps["train"])},
         held_out={"domain1": mnist_test, "domain2": usps["test"]},
     )
+
+
+def prepared_held_out(inputs: Inputs, n: int | None = None) -> tuple[tuple[np.ndarray, ...], ...]:
+    """``((x_a, y_a), (x_b, y_b))``: the first ``n`` held-out test digits of each domain of a
+    ``mnist_usps`` input (all with ``None``), prepared as the training arrays are (the record's
+    ``preparation``), with their labels."""
+    from gan_repro.data.transforms import prepare_digits
+
+    prep = inputs.record["preparation"]
+    domains = inputs.held_out["domain1"], inputs.held_out["domain2"]
+    return tuple(
+        (prepare_digits(d.images[:n], prep["size"], prep["channels"]), d.labels[:n])
+        for d in domains
+    )

@@ -139,24 +139,21 @@ def digit_translation(run) -> dict:
     the adaptation accuracy. Options: ``test_images`` (first N of each test split),
     ``adaptation_train`` (translated MNIST training digits for the adapted classifier; 0 skips
     it), ``adaptation_epochs``, ``adaptation_steps_per_epoch``."""
-    from gan_repro.data.transforms import prepare_digits
+    from gan_repro.data.registered import prepared_held_out
     from gan_repro.metrics import translation as t
     from gan_repro.training.classifier import train_digit_classifier
     from gan_repro.training.state import kept_steps, restore_trained
 
     inputs, options = run.inputs, run.options
-    prep = inputs.record["preparation"]
     judges = inputs.resources["classifier_a"], inputs.resources["classifier_b"]
     n = int(options.get("test_images", 2000))
-    tests = inputs.held_out["domain1"], inputs.held_out["domain2"]
-    x_a, x_b = (prepare_digits(d.images[:n], prep["size"], prep["channels"]) for d in tests)
-    y_a, y_b = (d.labels[:n] for d in tests)
+    (x_a, y_a), (x_b, y_b) = prepared_held_out(inputs, n)
     family, step = run.load()
-    g_ab, g_ba = family.models["g_ab"], family.models["g_ba"]
+    generators = {k: family.models[k] for k in ("g_ab", "g_ba")}
     over_steps = []
     for s in kept_steps(run.run_dir) if options.get("over_steps", True) else [step]:
-        restore_trained(run.run_dir, {"g_ab": g_ab, "g_ba": g_ba}, s)
-        ab, ba = t.translate(g_ab, x_a), t.translate(g_ba, x_b)
+        restore_trained(run.run_dir, generators, s)
+        ab, ba = family.translate(x_a, "AtoB", 64), family.translate(x_b, "BtoA", 64)
         over_steps.append(
             {
                 "step": s,
@@ -192,7 +189,7 @@ def digit_translation(run) -> dict:
         labels = inputs.resources["domains"][0].labels[:m]
         judge = inputs.record.get("classifier_a", {})
         adapted, _ = train_digit_classifier(
-            t.classifier_input(t.translate(g_ab, train_a)),
+            t.classifier_input(family.translate(train_a, "AtoB", 64)),
             labels,
             epochs=int(options.get("adaptation_epochs", judge.get("epochs", 10))),
             steps_per_epoch=int(

@@ -25,7 +25,6 @@ from __future__ import annotations
 import cv2
 import keras
 import numpy as np
-import tensorflow as tf
 
 from gan_repro.errors import BadOptionError
 from gan_repro.metrics.fid import fid_from_features, kernel_inception_distance
@@ -55,16 +54,6 @@ def classifier_input(images) -> np.ndarray:
     return np.repeat(x[..., None], 3, axis=-1)
 
 
-def translate(generator: keras.Model, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
-    """``generator`` (inference mode) on uint8 prepared images, in batches: float [-1, 1]."""
-    run = tf.function(lambda x: generator(x, training=False))
-    out = []
-    for i in range(0, len(images), batch_size):
-        x = (images[i : i + batch_size].astype(np.float32) - 127.5) / 127.5
-        out.append(np.asarray(run(tf.constant(x)), np.float32))
-    return np.concatenate(out) if out else np.zeros((0, *generator.output_shape[1:]), np.float32)
-
-
 def _scaled(images: np.ndarray) -> np.ndarray:
     return (classifier_input(images).astype(np.float32) - 127.5) / 127.5
 
@@ -87,7 +76,10 @@ def features(classifier: keras.Model, images, batch_size: int = 512) -> np.ndarr
     """The classifier's penultimate-layer activations (the input of its last Dense)."""
     body = keras.Model(classifier.inputs, classifier.layers[-1].input)
     x = _scaled(images)
-    out = [np.asarray(body(x[i : i + batch_size], training=False)) for i in range(0, len(x), 512)]
+    out = [
+        np.asarray(body(x[i : i + batch_size], training=False))
+        for i in range(0, len(x), batch_size)
+    ]
     return np.concatenate(out).astype(np.float64)
 
 

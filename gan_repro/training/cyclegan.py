@@ -240,6 +240,7 @@ class CycleGAN(Family):
         self.pools = {k: ImagePool(c.pool_size, c.image_shape, f"pool_{k}") for k in ("a", "b")}
         # batch one call over several inputs only where each image is computed on its own
         self._batchable = {k: not _mixes_batch(m) for k, m in self.models.items()}
+        self._translators: dict = {}  # compiled inference calls of translate(), by generator
 
     def state_variables(self) -> dict[str, list]:
         if self.config.pool_size == 0:
@@ -389,14 +390,19 @@ class CycleGAN(Family):
 
     # -- samples ---------------------------------------------------------------------------
     def translate(self, images, direction: str = "AtoB", batch_size: int = 8) -> np.ndarray:
-        """Translate float [-1, 1] or uint8 faces with G_AB ("AtoB") or G_BA ("BtoA")."""
+        """Translate float [-1, 1] or uint8 images with G_AB ("AtoB") or G_BA ("BtoA"), in
+        inference mode, ``batch_size`` at a time through one compiled call per direction."""
         check_choice("direction", direction, ("AtoB", "BtoA"))
-        g = self.models["g_ab" if direction == "AtoB" else "g_ba"]
+        key = "g_ab" if direction == "AtoB" else "g_ba"
+        if key not in self._translators:
+            g = self.models[key]
+            self._translators[key] = tf.function(lambda x: g(x, training=False))
+        run = self._translators[key]
         images = np.asarray(images)
         if images.dtype == np.uint8:
             images = (images.astype(np.float32) - 127.5) / 127.5
         out = [
-            np.asarray(g(images[i : i + batch_size], training=False))
+            np.asarray(run(tf.constant(images[i : i + batch_size])))
             for i in range(0, len(images), batch_size)
         ]
         return np.concatenate(out) if out else images[:0]

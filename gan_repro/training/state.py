@@ -27,17 +27,22 @@ def _tf_variables(variables):
     return [v.value if isinstance(v, keras.Variable) else v for v in variables]
 
 
+def checkpoint_step(path: str) -> int:
+    """The step a checkpoint holds, from its path (``.../ckpt-<step>``)."""
+    return int(path.rsplit("-", 1)[1])
+
+
 def kept_steps(run_dir) -> list[int]:
     """The steps of the checkpoints kept in a run folder, oldest first (no model is built)."""
     state = tf.train.get_checkpoint_state(str(Path(run_dir) / "checkpoints"))
     paths = list(state.all_model_checkpoint_paths) if state else []
-    return sorted(int(p.rsplit("-", 1)[1]) for p in paths)
+    return sorted(map(checkpoint_step, paths))
 
 
 def finished_step(directory: Path) -> int:
     """The step of the newest checkpoint in ``directory`` without building any model (0 if none)."""
     latest = tf.train.latest_checkpoint(str(directory))
-    return int(latest.rsplit("-", 1)[1]) if latest else 0
+    return checkpoint_step(latest) if latest else 0
 
 
 class RunState:
@@ -71,16 +76,14 @@ class RunState:
     def restore(self, step: int) -> int:
         """Restore the kept checkpoint of ``step`` (e.g. a figure of the models at 200
         iterations); a step whose checkpoint was not kept is refused, listing the kept ones."""
-        path = next(
-            (p for p in self.manager.checkpoints if int(p.rsplit("-", 1)[1]) == int(step)), None
-        )
+        kept = {checkpoint_step(p): p for p in self.manager.checkpoints}
+        path = kept.get(int(step))
         if path is None:
             from gan_repro.errors import BadOptionError
 
-            kept = [int(p.rsplit("-", 1)[1]) for p in self.manager.checkpoints]
             raise BadOptionError(
                 f"no checkpoint of step {step} is kept in {self.manager.directory} (kept: "
-                f"{kept}); raise trainer.keep_checkpoints or checkpoint at that step"
+                f"{list(kept)}); raise trainer.keep_checkpoints or checkpoint at that step"
             )
         self.checkpoint.restore(path).assert_existing_objects_matched().expect_partial()
         return int(self.step.numpy())

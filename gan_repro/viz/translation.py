@@ -36,14 +36,10 @@ def held_out_images(ctx, data_spec: dict, n: int = FIGURE_IMAGES) -> tuple[np.nd
     """The first ``n`` held-out test images of each domain, prepared as the run's inputs
     (uint8); the training images where a dataset holds nothing out."""
     inputs = ctx.inputs(data_spec)
-    prep = inputs.record.get("preparation")
-    if inputs.held_out and prep:
-        from gan_repro.data.transforms import prepare_digits
+    if inputs.held_out and "preparation" in inputs.record:
+        from gan_repro.data.registered import prepared_held_out
 
-        return tuple(
-            prepare_digits(inputs.held_out[k].images[:n], prep["size"], prep["channels"])
-            for k in ("domain1", "domain2")
-        )
+        return tuple(x for x, _ in prepared_held_out(inputs, n))
     return tuple(inputs.arrays[k][:n] for k in ("a", "b"))
 
 
@@ -65,7 +61,6 @@ def translations_figure(
     """``ctx.out/figures/<file>``: for each checkpoint in ``at`` (steps, ``first``, ``last``),
     fixed held-out A images over G_AB(A) (and G_BA(G_AB(A)) with ``reconstruct``), then B over
     G_BA(B) (and G_AB(G_BA(B))): Figs 6-9 of report 004, Fig 3 of report 002."""
-    from gan_repro.metrics.translation import translate
     from gan_repro.training.state import kept_steps, restore_trained
 
     out = ctx.out / "figures" / file
@@ -81,13 +76,13 @@ def translations_figure(
     axes = fig.subplots(len(steps), 1, squeeze=False)[:, 0]
     for ax, step in zip(axes, steps, strict=True):
         restore_trained(ctx.out / run, g, step)
-        ab, ba = translate(g["g_ab"], a), translate(g["g_ba"], b)
+        ab, ba = family.translate(a, "AtoB", 64), family.translate(b, "BtoA", 64)
         rows = [a, to_uint8(ab)]
         if reconstruct:
-            rows.append(to_uint8(translate(g["g_ba"], to_uint8(ab))))
+            rows.append(to_uint8(family.translate(to_uint8(ab), "BtoA", 64)))
         rows += [b, to_uint8(ba)]
         if reconstruct:
-            rows.append(to_uint8(translate(g["g_ab"], to_uint8(ba))))
+            rows.append(to_uint8(family.translate(to_uint8(ba), "AtoB", 64)))
         grid = tile(np.concatenate(rows), rows=len(rows), cols=len(a))
         ax.imshow(grid[..., 0] if grid.shape[-1] == 1 else grid, cmap="gray")
         ax.axis("off")
