@@ -18,6 +18,7 @@ import gan_repro.training  # noqa: F401  (FAMILIES)
 import gan_repro.viz.coupled  # noqa: F401  (FIGURES)
 import gan_repro.viz.figures  # noqa: F401  (FIGURES)
 import gan_repro.viz.translation  # noqa: F401  (FIGURES)
+import gan_repro.viz.unpaired  # noqa: F401  (FIGURES)
 from gan_repro.registry import (
     DATASETS,
     EVALUATORS,

@@ -274,3 +274,60 @@ def domain_classifiers(
         model, info = cached_classifier(saved, partial(train, split, test, ctx.seed + 10 + k))
         inputs = _with_resource(inputs, f"classifier_{key}", model, info)
     return inputs
+
+
+@HOOKS.register("domain_judge", source="ours: a two-domain classifier that judges translations")
+def domain_judge(
+    ctx,
+    inputs: Inputs,
+    *,
+    network: str = "domain_judge_cnn",
+    epochs: int = 5,
+    steps_per_epoch: int = 100,
+    batch_size: int = 64,
+) -> Inputs:
+    """A classifier of domain A (class 0) vs domain B (class 1), trained on the two training
+    sets (``a``, ``b``; the smaller one repeated to balance them) at the judge's 64x64
+    (:func:`gan_repro.metrics.unpaired.judge_input`), scored on the held-out ``test_a`` /
+    ``test_b``, saved once in ``ctx.out/classifiers/<network>.keras`` and loaded on reruns. It
+    becomes the ``domain_judge`` resource (record ``domain_judge``): the share of translations
+    it takes for the target domain, and FID/KID in its features."""
+    from gan_repro.metrics.unpaired import judge_input, judged_as
+
+    a, b = inputs.arrays["a"], inputs.arrays["b"]
+
+    def train():
+        n = max(len(a), len(b))
+        rng = np.random.default_rng(ctx.seed + 30)
+        index = [np.resize(rng.permutation(len(x)), n) for x in (a, b)]  # balanced classes
+        images = np.concatenate([judge_input(a[index[0]]), judge_input(b[index[1]])])
+        labels = np.repeat(np.arange(2), n)
+        model, metrics = train_digit_classifier(
+            images,
+            labels,
+            epochs=epochs,
+            steps_per_epoch=steps_per_epoch,
+            batch_size=batch_size,
+            seed=ctx.seed + 31,
+            network=network,
+            verbose=2 if ctx.paper else 0,
+        )
+        info = {
+            "source": f"trained here on the training sets ({len(a)} A, {len(b)} B, balanced), "
+            f"seed {ctx.seed + 31}",
+            "network": network,
+            "epochs": epochs,
+            "steps_per_epoch": steps_per_epoch,
+            **metrics,
+        }
+        test_a, test_b = inputs.held_out.get("test_a"), inputs.held_out.get("test_b")
+        if test_a is not None and test_b is not None:
+            info["held_out_accuracy"] = {
+                "a": judged_as(model, test_a, "a"),
+                "b": judged_as(model, test_b, "b"),
+            }
+        return model, info
+
+    saved = ctx.out / "classifiers" / f"{network}.keras"
+    model, info = cached_classifier(saved, train)
+    return _with_resource(inputs, "domain_judge", model, info)

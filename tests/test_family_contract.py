@@ -94,6 +94,34 @@ def _tiny_patch_critic(image_shape=(8, 8, 3), name="tiny_c"):
     return keras.Model(x, keras.layers.Conv2D(1, 4, strides=4, padding="same")(x), name=name)
 
 
+def _tiny_unit_pair(image_shape=(8, 8, 3), name="tiny_unit"):
+    """UNIT's shape in miniature: E_A, E_B end in one shared conv, G_A, G_B start with one."""
+    enc_shared = keras.layers.Conv2D(4, 3, padding="same", name=f"{name}_enc_shared")
+    dec_shared = keras.layers.Conv2D(4, 3, padding="same", name=f"{name}_dec_shared")
+    encoders, decoders = [], []
+    for k in "ab":
+        x = keras.Input(image_shape)
+        h = keras.layers.Conv2D(4, 3, strides=2, padding="same", activation="relu")(x)
+        encoders.append(keras.Model(x, enc_shared(h), name=f"{name}_enc_{k}"))
+        z = keras.Input((image_shape[0] // 2, image_shape[1] // 2, 4))
+        h = keras.layers.Activation("relu")(dec_shared(z))
+        y = keras.layers.Conv2DTranspose(image_shape[-1], 3, 2, "same", activation="tanh")(h)
+        decoders.append(keras.Model(z, y, name=f"{name}_gen_{k}"))
+    return (*encoders, *decoders)
+
+
+def _tiny_unit_critics(image_shape=(8, 8, 3), name="tiny_unit_d"):
+    shared = keras.layers.Conv2D(1, 3, padding="same", name=f"{name}_shared")
+    models = []
+    for k in "ab":
+        x = keras.Input(image_shape)
+        h = keras.layers.Conv2D(4, 3, strides=2, padding="same", activation="relu")(x)
+        models.append(keras.Model(x, shared(h), name=f"{name}_{k}"))
+    return tuple(models)
+
+
+NETWORKS.add("contract_unit_pair", _tiny_unit_pair, source="contract test")
+NETWORKS.add("contract_unit_critics", _tiny_unit_critics, source="contract test")
 NETWORKS.add("contract_coupled_generators", _tiny_coupled_generators, source="contract test")
 NETWORKS.add("contract_cgan_generator", _tiny_conditional_generator, source="contract test")
 NETWORKS.add("contract_cgan_discriminator", _tiny_conditional_discriminator, source="test")
@@ -200,8 +228,46 @@ def _digit_cyclegan_case(generator, discriminator, image_shape, **model):
     return case
 
 
+def _unit_case():
+    """The 2017 UNIT code's step: one Adam update of both discriminators (shared layers once),
+    then one of both encoders and generators; latent noise keyed by the example index."""
+    config = dict(
+        image_shape=(8, 8, 3),
+        batch_size=2,
+        generator="contract_unit_pair",
+        discriminator="contract_unit_critics",
+    )
+    inputs = {"a": _digits(12, seed=8), "b": _digits(12, seed=9)}
+    return Case(config, inputs, {"gen": 1, "dis": 1})
+
+
+def _zhu_cyclegan_case():
+    """Zhu et al.'s recipe (thesis section 6.2.1): the ResNet generator and 70x70 PatchGAN by
+    name, D first then both G (the thesis's order, L229), one D update on 0.5 (real + fake),
+    the learning rate held then decayed. No pool, so replicas split the batch."""
+    config = dict(
+        image_shape=(32, 32, 3),
+        batch_size=2,
+        pool_size=0,
+        n_residual=1,
+        update_order="joint",
+        d_update="combined",
+        lambda_cycle=10.0,
+        identity_ratio=0.5,
+        lr_hold_steps=2,
+        lr_decay_steps=2,
+        generator="cyclegan_resnet_generator",
+        discriminator="cyclegan_patch_discriminator",
+    )
+    rng = np.random.default_rng(10)
+    inputs = {k: rng.integers(0, 256, (6, 32, 32, 3), dtype=np.uint8) for k in "ab"}
+    return Case(config, inputs, {"g_ab": 1, "g_ba": 1, "d_a": 1, "d_b": 1}, family="cyclegan")
+
+
 CASES = {
     "coupled": _coupled_case,
+    "unit": _unit_case,
+    "cyclegan-zhu-resnet": _zhu_cyclegan_case,
     "cyclegan": _cyclegan_case,
     # Grignon & Joly's Keras-GAN pair (counts do not depend on the size: 16x16 for speed)
     "cyclegan-mnist-usps-unet": _digit_cyclegan_case(

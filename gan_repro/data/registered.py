@@ -224,3 +224,130 @@ def prepared_held_out(inputs: Inputs, n: int | None = None) -> tuple[tuple[np.nd
         (prepare_digits(d.images[:n], prep["size"], prep["channels"]), d.labels[:n])
         for d in domains
     )
+
+
+def _unpaired_inputs(uset, substitution: str | None, **record) -> Inputs:
+    """Inputs of an :class:`~gan_repro.data.unpaired.UnpairedSet`: arrays ``a``/``b`` (train),
+    held-out ``test_a``/``test_b``; the substitution sentence first among the warnings."""
+    rec = uset.record
+    sizes = {
+        "a": rec["sizes"]["trainA"],
+        "b": rec["sizes"]["trainB"],
+        "test_a": rec["sizes"]["testA"],
+        "test_b": rec["sizes"]["testB"],
+    }
+    warnings = ([substitution] if substitution else []) + list(rec["warnings"])
+    record = {
+        **record,
+        "root": rec["root"],
+        "sizes": sizes,
+        "requested_sizes": rec["requested_sizes"],
+        "preparation": rec["preparation"],
+        "provenance": rec["provenance"],
+        "substitution": substitution,
+        "loader": {k: v for k, v in rec.items() if k not in ("provenance", "warnings")},
+        "warnings": warnings,
+    }
+    return Inputs(
+        {"a": uset.train_a, "b": uset.train_b},
+        record,
+        resources={"names": uset.names},
+        warnings=warnings,
+        held_out={"test_a": uset.test_a, "test_b": uset.test_b},
+    )
+
+
+@DATASETS.register("unpaired", source="CycleGAN-layout folders or TFDS cycle_gan/*")
+def unpaired(
+    ctx,
+    pair: str = "selfie2anime",
+    source: str = "folder",
+    size: int = 256,
+    train_sizes=None,
+    test_sizes=None,
+    crop: str = "center",
+    root=None,
+) -> Inputs:
+    """The photo <-> anime experiment's two unpaired domains (spec 003 section 4, L421-439),
+    uint8 ``size x size x 3`` (256 in the thesis, L439). ``source: folder``: a CycleGAN-layout
+    folder (trainA/ trainB/ testA/ testB/): ``root`` if given, else ``<data dir>/<pair>``,
+    else the data dir itself when it has trainA/. ``source: tfds``: TFDS ``cycle_gan/<pair>``.
+    ``train_sizes``/``test_sizes``: None (all), one size or [A, B]; a seeded subset (``ctx.seed``)
+    of a larger split, all of a smaller one with a loud warning (e.g. the thesis's [5866, 3528]).
+    The default pair, U-GAT-IT's selfie2anime, stands in for the thesis's MS-Celeb-1M and
+    Danbooru2017 sets, which are no longer available: recorded and warned as a substitution."""
+    from pathlib import Path
+
+    from gan_repro.data.sources import resolve_data_dir
+    from gan_repro.data.unpaired import HOW_TO_GET, load_unpaired_folder, load_unpaired_tfds
+    from gan_repro.errors import DatasetMissingError
+
+    check_choice("source", source, ("folder", "tfds"))
+    options = dict(size=size, train_sizes=train_sizes, test_sizes=test_sizes, crop=crop)
+    if source == "tfds":
+        uset = load_unpaired_tfds(pair, seed=ctx.seed, **options)
+    else:
+        data_dir = resolve_data_dir(ctx.data_dir)
+        if root is not None:
+            folder = Path(root).expanduser()
+        elif data_dir is None:
+            raise DatasetMissingError(
+                f"the unpaired pair {pair!r} needs a data dir (pass --data-dir / data_dir=... or "
+                f"set GAN_REPRO_DATA) holding {pair}/ or a root: option. {HOW_TO_GET}"
+            )
+        elif (data_dir / pair).is_dir() or not (data_dir / "trainA").is_dir():
+            folder = data_dir / pair  # when neither exists, the error names this one
+        else:
+            folder = data_dir
+        uset = load_unpaired_folder(folder, seed=ctx.seed, name=pair, **options)
+    s = uset.record["sizes"]
+    substitution = None
+    if pair == "selfie2anime":
+        substitution = (
+            "The thesis trained on 5,866 MS-Celeb-1M photos (L429) and 3,528 Danbooru2017 anime "
+            "faces (L423), both no longer available; this run uses the selfie2anime set of "
+            f"U-GAT-IT (Kim et al. 2020) instead: {s['trainA']:,} selfies (A) and "
+            f"{s['trainB']:,} anime faces (B) to train, {s['testA']:,} + {s['testB']:,} held out"
+        )
+    return _unpaired_inputs(uset, substitution, pair=pair, source=source)
+
+
+@DATASETS.register(
+    "celeba_attribute", source="UNIT's CelebA attribute pair (exps/unit/blondhair.yaml)"
+)
+def celeba_attribute(
+    ctx,
+    attribute: str = "Blond_Hair",
+    size: int = 64,
+    test_per_domain: int = 100,
+    max_train=None,
+    crop: str = "center",
+) -> Inputs:
+    """A real unpaired pair from CelebA (data dir or its ``celeba/`` subfolder): A = faces
+    without ``attribute``, B = faces with it, as UNIT's own CelebA task (the 2017 UNIT code's
+    ``exps/unit/blondhair.yaml``, non-blond <-> blond); uint8 ``size x size x 3``, center square
+    crop. Per domain ``test_per_domain`` faces are held out (``test_a``/``test_b``), the rest
+    train (``a``/``b``), capped at ``max_train`` (one size or [A, B]); seeded by ``ctx.seed``.
+    A CPU-scale stand-in for the photo <-> anime pair, recorded and warned as such."""
+    from gan_repro.data.sources import resolve_data_dir
+    from gan_repro.data.unpaired import load_celeba_attribute
+
+    uset = load_celeba_attribute(
+        resolve_data_dir(ctx.data_dir),
+        attribute=attribute,
+        size=size,
+        test_per_domain=test_per_domain,
+        max_train=max_train,
+        seed=ctx.seed,
+        crop=crop,
+    )
+    substitution = (
+        f"CPU-scale stand-in for the photo <-> anime pair: real CelebA faces, A = not "
+        f"{attribute}, B = {attribute} (the UNIT code's own CelebA task); no anime images are "
+        "involved"
+    )
+    rec = uset.record
+    extra = {k: rec[k] for k in ("attribute", "image_folder", "domain_counts", "b_share")}
+    return _unpaired_inputs(
+        uset, substitution, pair=f"celeba_{attribute}", source="celeba", **extra
+    )

@@ -207,3 +207,74 @@ def digit_translation(run) -> dict:
             f"tested on USPS test[:{len(x_b)}]",
         }
     return out
+
+
+@EVALUATORS.register(
+    "unpaired_translation",
+    source="ours: realism, diversity and structure kept of A <-> B translations",
+)
+def unpaired_translation(run) -> dict:
+    """The numbers of :mod:`gan_repro.metrics.unpaired` for a CycleGAN or UNIT run, per
+    direction on the held-out ``test_a`` / ``test_b``: FID and KID x 100 against the real target
+    test images (InceptionV3; ``inception: false`` skips it), the ``domain_judge``'s target share
+    and FID/KID in its features (when the data section trains one), LPIPS diversity over noise
+    draws (MUNIT: ``diversity_inputs`` x ``diversity_pairs``) and the structure kept (LPIPS/SSIM
+    of input vs own output against input vs another input's output). UNIT translates with the
+    latent mean (its noise layer is off at test time, as in the code); the diversity draws
+    add noise. Options: ``test_images``, ``diversity_inputs`` (100), ``diversity_pairs`` (19),
+    ``inception``, ``inception_weights``, ``lpips_weights``."""
+    from gan_repro.metrics import unpaired as u
+    from gan_repro.metrics.fid import INCEPTION_WEIGHTS, extract_features, inception_features
+    from gan_repro.metrics.lpips import LPIPS
+    from gan_repro.metrics.weights import lpips_weights_path
+    from gan_repro.pretrained import is_cached, weights_choice
+
+    options, inputs, paper = run.options, run.inputs, run.ctx.paper
+    seed = int(run.config["trainer"]["seed"])
+    n = int(options.get("test_images", 1000))
+    tests = {"a": inputs.held_out["test_a"][:n], "b": inputs.held_out["test_b"][:n]}
+    family, step = run.load()
+    stochastic = run.config["family"] == "unit"
+    lp_choice = options.get("lpips_weights", "auto")
+    lp = weights_choice(lp_choice, lpips_weights_path("alex").exists(), paper, "default")
+    lpips = LPIPS("alex", weights=lp)
+    out = {
+        "step": step,
+        "test_images": {k: len(v) for k, v in tests.items()},
+        "lpips_weights": "official v0.1 (converted)" if lp else "RANDOM (not comparable)",
+        "deterministic": not stochastic,
+    }
+    inception = None
+    if options.get("inception", True):
+        choice = options.get("inception_weights", "auto")
+        weights = weights_choice(choice, is_cached(INCEPTION_WEIGHTS), paper, "imagenet")
+        inception = inception_features(weights)
+        out["inception_weights"] = "imagenet" if weights else "RANDOM (not comparable)"
+    judge = inputs.resources.get("domain_judge")
+    k_div = int(options.get("diversity_inputs", 100))
+    pairs = int(options.get("diversity_pairs", 19))
+    for direction, source, target in (("AtoB", "a", "b"), ("BtoA", "b", "a")):
+        x, real = tests[source], tests[target]
+        y = family.translate(x, direction, 16)
+        d: dict = {}
+        if inception is not None:
+            d["inception"] = u.distances(
+                extract_features(inception, y, 32), extract_features(inception, real, 32), seed
+            )
+        if judge is not None:
+            d["judged_target"] = u.judged_as(judge, y, target)
+            d["judged_target_untranslated"] = u.judged_as(judge, x, target)
+            d["judge_features"] = u.distances(
+                u.judge_features(judge, y), u.judge_features(judge, real), seed
+            )
+            d["judge_features_untranslated"] = u.distances(
+                u.judge_features(judge, x), u.judge_features(judge, real), seed
+            )
+
+        def draw(images, noise_seed, direction=direction):
+            return family.translate(images, direction, 16, noise_seed, shared_noise=False)
+
+        d["diversity"] = u.diversity(draw, x[:k_div], lpips, pairs=pairs, seed=seed + 7)
+        d["structure"] = u.structure_kept(x, y, lpips, seed=seed)
+        out[direction] = d
+    return out

@@ -6,5 +6,6 @@ from gan_repro.training.family import Family, GradientRouter
 from gan_repro.training.image_gan import ImageGAN, ImageGANConfig  # noqa: F401
 from gan_repro.training.toy import ToyGAN, ToyGANConfig  # noqa: F401
 from gan_repro.training.trainer import Trainer, TrainerOptions
+from gan_repro.training.unit import UNIT, UNITConfig  # noqa: F401
 
 __all__ = ["CoupledConfig", "CoupledGAN", "Family", "GradientRouter", "Trainer", "TrainerOptions"]

@@ -78,7 +78,7 @@ from gan_repro.errors import BadOptionError, check_choice
 from gan_repro.losses import bce_with_logits, lsgan_loss
 from gan_repro.models.face_aging import CYCLEGAN_IMAGE_SHAPE, RESIDUAL_MODES
 from gan_repro.registry import FAMILIES, NETWORKS
-from gan_repro.training.family import Family, descend
+from gan_repro.training.family import Family, descend, run_batched
 from gan_repro.training.randomness import uniform_stream
 from gan_repro.viz.grids import save_image, tile, to_uint8
 
@@ -88,6 +88,7 @@ GRID_PAIRS = 5
 UPDATE_ORDERS = ("alternating", "joint")
 ADVERSARIAL = ("lsgan", "bce")
 CYCLE_REDUCTIONS = ("mean", "sum")
+D_UPDATES = ("split", "combined")
 
 
 @dataclass
@@ -111,6 +112,9 @@ class CycleGANConfig:
     cycle_reduction: str = "mean"  # CYCLE_REDUCTIONS (the identity term uses the same)
     lambda_cycle: float | None = None  # when set: both cycle weights
     identity_ratio: float | None = None  # when set: identity_weight = ratio * lambda_cycle
+    d_update: str = "split"  # D_UPDATES: real and fake as two updates (Keras), or one (Zhu)
+    lr_decay_steps: int = 0  # > 0: constant lr, then linear decay to 0 over these last steps
+    lr_hold_steps: int = 0  # steps at the constant lr before the decay (Zhu: half the epochs)
     # networks by registered name (gan_repro.registry.NETWORKS), see build_cyclegan_models
     generator: str = "face_aging_cyclegan_generator"
     discriminator: str = "face_aging_cyclegan_discriminator"
@@ -122,6 +126,9 @@ class CycleGANConfig:
         check_choice("update_order", self.update_order, UPDATE_ORDERS)
         check_choice("adversarial", self.adversarial, ADVERSARIAL)
         check_choice("cycle_reduction", self.cycle_reduction, CYCLE_REDUCTIONS)
+        check_choice("d_update", self.d_update, D_UPDATES)
+        if self.lr_decay_steps < 0 or self.lr_hold_steps < 0:
+            raise BadOptionError("lr_decay_steps and lr_hold_steps must be >= 0")
         if self.lambda_cycle is not None:
             self.forward_cycle_weight = self.backward_cycle_weight = float(self.lambda_cycle)
         if self.identity_ratio is not None:
@@ -232,8 +239,15 @@ class CycleGAN(Family):
     def build(self) -> None:
         c = self.config
         self.models = build_cyclegan_models(c)
+        # D in "split" mode takes two optimizer updates per step (real, then fake)
+        split = c.d_update == "split"
+        per_step = {k: 2 if split and k.startswith("d_") else 1 for k in self.models}
         self.optimizers = {
-            name: keras.optimizers.Adam(c.lr, beta_1=c.beta_1) for name in self.models
+            name: keras.optimizers.Adam(
+                hold_then_linear_decay(c.lr, c.lr_hold_steps, c.lr_decay_steps, per_step[name]),
+                beta_1=c.beta_1,
+            )
+            for name in self.models
         }
         for name, opt in self.optimizers.items():
             opt.build(self.models[name].trainable_variables)
@@ -376,36 +390,47 @@ class CycleGAN(Family):
         return l1_distance(output, target, self.config.cycle_reduction)
 
     def _discriminator_update(self, d, real, fake, num_replicas, prefix):
-        """Two updates, real (target 1) then fake (target 0), each ``d_loss_weight * adv``."""
+        """``d_loss_weight * adv`` on real (target 1) and on fake (target 0): two updates
+        (``d_update: split``, the Keras code's two ``train_on_batch``) or one update on their
+        sum (``combined``, Zhu's ``(loss_D_real + loss_D_fake) * 0.5``)."""
         model, opt = self.models[d], self.optimizers[d]
+        w = self.config.d_loss_weight
+        if self.config.d_update == "combined":
+            with tf.GradientTape() as tape:
+                real_loss = w * self._adversarial(model(real, training=True), 1.0)
+                fake_loss = w * self._adversarial(model(fake, training=True), 0.0)
+                scaled = (real_loss + fake_loss) / num_replicas
+            descend(opt, tape, scaled, model.trainable_variables)
+            return {f"{prefix}_real": real_loss, f"{prefix}_fake": fake_loss}
         logs = {}
         for kind, images, target in (("real", real, 1.0), ("fake", fake, 0.0)):
             with tf.GradientTape() as tape:
-                scores = model(images, training=True)
-                loss = self.config.d_loss_weight * self._adversarial(scores, target)
+                loss = w * self._adversarial(model(images, training=True), target)
                 scaled = loss / num_replicas
             descend(opt, tape, scaled, model.trainable_variables)
             logs[f"{prefix}_{kind}"] = loss
         return logs
 
     # -- samples ---------------------------------------------------------------------------
-    def translate(self, images, direction: str = "AtoB", batch_size: int = 8) -> np.ndarray:
+    def translate(
+        self,
+        images,
+        direction: str = "AtoB",
+        batch_size: int = 8,
+        noise_seed: int | None = None,
+        shared_noise: bool = True,
+    ) -> np.ndarray:
         """Translate float [-1, 1] or uint8 images with G_AB ("AtoB") or G_BA ("BtoA"), in
-        inference mode, ``batch_size`` at a time through one compiled call per direction."""
+        inference mode, ``batch_size`` at a time through one compiled call per direction.
+        ``noise_seed`` and ``shared_noise`` are the common interface with UNIT, ignored: a CycleGAN
+        is deterministic, one output per input (its LPIPS diversity is 0 by construction)."""
         check_choice("direction", direction, ("AtoB", "BtoA"))
         key = "g_ab" if direction == "AtoB" else "g_ba"
         if key not in self._translators:
             g = self.models[key]
             self._translators[key] = tf.function(lambda x: g(x, training=False))
         run = self._translators[key]
-        images = np.asarray(images)
-        if images.dtype == np.uint8:
-            images = (images.astype(np.float32) - 127.5) / 127.5
-        out = [
-            np.asarray(run(tf.constant(images[i : i + batch_size])))
-            for i in range(0, len(images), batch_size)
-        ]
-        return np.concatenate(out) if out else images[:0]
+        return run_batched(lambda x, rows: run(tf.constant(x)), images, batch_size)
 
     def samples(self, step: int) -> dict[str, np.ndarray]:
         a, b = self.fixed
@@ -424,6 +449,28 @@ class CycleGAN(Family):
         grid = tile(np.concatenate(rows), rows=4, cols=n)
         save_image(grid, path)
         return grid
+
+
+class HoldThenLinearDecay(keras.optimizers.schedules.LearningRateSchedule):
+    """Zhu et al.'s schedule (``--n_epochs``, ``--n_epochs_decay``, ``lr_policy linear``): the
+    base rate for ``hold`` steps, then linearly down to 0 over ``decay`` steps, step by step
+    (Zhu steps it once per epoch). ``per_step`` optimizer updates make one training step."""
+
+    def __init__(self, lr: float, hold: int, decay: int, per_step: int = 1):
+        self.lr, self.hold, self.decay, self.per_step = float(lr), int(hold), int(decay), per_step
+
+    def __call__(self, iterations):
+        step = tf.cast(iterations // self.per_step, tf.float32)
+        left = (self.hold + self.decay - step) / float(self.decay)
+        return self.lr * tf.clip_by_value(left, 0.0, 1.0)
+
+    def get_config(self):
+        return {"lr": self.lr, "hold": self.hold, "decay": self.decay, "per_step": self.per_step}
+
+
+def hold_then_linear_decay(lr: float, hold: int, decay: int, per_step: int = 1):
+    """A constant ``lr`` when ``decay`` is 0, else :class:`HoldThenLinearDecay`."""
+    return HoldThenLinearDecay(lr, hold, decay, per_step) if decay else lr
 
 
 def l1_distance(output, target, reduction: str = "mean") -> tf.Tensor:

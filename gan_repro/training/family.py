@@ -22,6 +22,20 @@ def descend(optimizer, tape: tf.GradientTape, loss: tf.Tensor, variables: list) 
     optimizer.apply_gradients(zip(grads, variables, strict=True))
 
 
+def run_batched(call, images, batch_size: int) -> np.ndarray:
+    """``call(x, rows)`` on ``batch_size`` images at a time (``rows`` their indices) and the
+    outputs concatenated: the inference loop of the families' ``translate``. uint8 images are
+    scaled to the float [-1, 1] the networks take."""
+    images = np.asarray(images)
+    if images.dtype == np.uint8:
+        images = (images.astype(np.float32) - 127.5) / 127.5
+    out = [
+        np.asarray(call(images[i : i + batch_size], np.arange(i, min(i + batch_size, len(images)))))
+        for i in range(0, len(images), batch_size)
+    ]
+    return np.concatenate(out) if out else images[:0]
+
+
 class GradientRouter:
     """Apply each model's gradient of *its own* loss, with the optimizer(s) named per model.
 
