@@ -177,8 +177,40 @@ def main(argv=None) -> str:
     )
     p.add_argument("--face-modes", default="keras,eager,function,xla")
     p.add_argument("--cyclegan-size", type=int, default=256, help="thesis: 256")
+    p.add_argument(
+        "--translation-models",
+        default="none",
+        help="'all', 'none' or a comma list of cyclegan,unit (the CycleGAN-vs-UNIT steps)",
+    )
+    p.add_argument("--translation-size", type=int, default=256, help="thesis: 256")
+    p.add_argument("--translation-modes", default="eager,function,xla")
     args = p.parse_args(argv)
     tables = []
+    if args.translation_models != "none":
+        from gan_repro.bench_translation import TRANSLATION_MODELS, run_translation_bench
+
+        models = (
+            list(TRANSLATION_MODELS)
+            if args.translation_models == "all"
+            else args.translation_models.split(",")
+        )
+        rows = run_translation_bench(
+            args.device,
+            models,
+            args.translation_size,
+            max(args.steps, 1),
+            args.translation_modes.split(","),
+        )
+        size = args.translation_size
+        tables.append(
+            format_table(
+                rows,
+                f"CycleGAN vs UNIT training steps (Wang 2018), batch 1, {size}x{size}, "
+                f"{_where(args.device)}, TF {tf.__version__}",
+                leading=("model",),
+            )
+        )
+        print(tables[-1] + "\n", flush=True)
     if args.face_models != "none":
         from gan_repro.bench_face import FACE_MODELS, format_face_table, run_face_bench
 

@@ -26,8 +26,6 @@ def format_table(
         if "error" in r:
             lines.append(f"{cells}| n/a | n/a | {r['error']} |")
         else:
-            lines.append(
-                f"{cells}| {r['s/step']:.4g} | {r['steps/s']:.4g} | "
-                f"{r.get(key, float('nan')):.2f}x |"
-            )
+            ratio = f"{r[key]:.2f}x" if key in r else "–"
+            lines.append(f"{cells}| {r['s/step']:.4g} | {r['steps/s']:.4g} | {ratio} |")
     return "\n".join(lines)

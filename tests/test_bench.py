@@ -45,3 +45,18 @@ def test_face_bench_times_the_authors_loop_and_ours_on_one_model():
     assert [(r["model"], r["mode"]) for r in rows] == [("cgan", "keras"), ("cgan", "function")]
     assert all(r["s/step"] > 0 for r in rows) and rows[0]["speed-up"] == 1.0
     assert "| cgan | function |" in format_face_table(rows, "t")
+
+
+def test_translation_bench_times_the_declared_cyclegan_and_unit_steps():
+    """Both runs of the CycleGAN-vs-UNIT declaration, built at 64x64 from their paper-scale
+    model sections (the networks do not depend on the size), one compiled step each."""
+    from gan_repro.bench_translation import run_translation_bench, translation_family
+
+    rows = run_translation_bench("cpu", ("unit",), size=64, steps=1, modes=("function",))
+    assert [(r["model"], r["mode"]) for r in rows] == [("unit", "function")]
+    assert rows[0]["s/step"] > 0 and "speed-up vs eager" not in rows[0]
+    table = format_table(rows, "t", leading=("model",))
+    assert "| unit | function |" in table
+    family = translation_family("cyclegan", 64)
+    assert family.config.generator == "cyclegan_resnet_generator"
+    assert family.models["g_ab"].count_params() == 11_378_179

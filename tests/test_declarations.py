@@ -32,6 +32,7 @@ def test_every_thesis_experiment_is_declared():
         "face_aging/utkface",
         "mnist_usps/cyclegan28",
         "mnist_usps/cyclegan128",
+        "cyclegan_unit/photo-anime",
     } <= set(DECLARATIONS)
 
 
@@ -68,6 +69,7 @@ DEDICATED_SMOKE = {
     "scogan/mnist2svhn": "test_experiment_mnist2svhn.py",
     "face_aging/utkface": "test_experiment_face_aging.py",
     "mnist_usps/cyclegan28": "test_experiment_mnist_usps.py",
+    "cyclegan_unit/photo-anime": "test_experiment_cyclegan_unit.py",
 }
 
 

@@ -36,7 +36,7 @@ then ``gen_update``:
 The thesis's own L_CC1 (L408-411) has the sign of its log-likelihood term reversed and drops
 lambda_3; it is the paper's Eq 5 that is implemented (spec 003 section 8.5).
 
-Optimiser: Adam(1e-4, 0.5, 0.999) with PyTorch's ``weight_decay=1e-4``, an L2 term ``wd * w``
+Optimiser: Adam(1e-4, 0.5, 0.999, eps 1e-8: PyTorch's) with PyTorch's ``weight_decay=1e-4``, an L2 term ``wd * w``
 added to every gradient before Adam (not Keras' decoupled weight decay); batch 1.
 
 Randomness: the latent noise (unit variance, fixed: the code's ``GaussianNoiseLayer``) is drawn
@@ -173,7 +173,8 @@ class UNIT(Family):
         self.d_variables = unique_variables([self.models["d_a"], self.models["d_b"]])
 
         def adam():
-            return keras.optimizers.Adam(c.lr, beta_1=c.beta_1, beta_2=c.beta_2)
+            # PyTorch's Adam epsilon (1e-8; Keras' default is 1e-7), as the code ran
+            return keras.optimizers.Adam(c.lr, beta_1=c.beta_1, beta_2=c.beta_2, epsilon=1e-8)
 
         # one optimizer per side, as the code's gen_opt / dis_opt; the trainer checkpoints
         # them under the first model name that uses them
