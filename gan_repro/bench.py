@@ -17,9 +17,8 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from gan_repro.bench_table import format_table
+from gan_repro.bench_table import device_scope, format_table, step_modes, timed, with_speedup
 from gan_repro.errors import BadOptionError, check_choice
-from gan_repro.training.trainer import time_steps
 
 #: The declaration whose runs ``--variant`` names.
 SCOGAN = "scogan/mnist2svhn"
@@ -39,34 +38,14 @@ def run_bench(
     from gan_repro.runner import build_family
 
     check_choice("variant", variant, load_declaration(SCOGAN).runs)
-    check_choice("device", device, ("cpu", "gpu"))
-    if device == "gpu" and not tf.config.list_physical_devices("GPU"):
-        raise BadOptionError("--device gpu: TensorFlow sees no GPU on this machine")
-    placement = tf.device("/GPU:0" if device == "gpu" else "/CPU:0")
     rows = []
-    with placement:
+    with device_scope(device):
         family = build_family(SCOGAN, variant, [f"model.batch_size={batch_size}"])
         batch = next(iter(family.dataset(0)))
-
-        def step(b):
-            return family.train_step(b, 1)
-
-        fns = {
-            "eager": step,
-            "function": tf.function(step),
-            "xla": tf.function(step, jit_compile=True),
-        }
+        fns = step_modes(family)
         for mode in modes:
-            try:
-                seconds = time_steps(fns[mode], batch, steps)
-                rows.append({"mode": mode, "s/step": seconds, "steps/s": 1.0 / seconds})
-            except Exception as e:  # XLA may not support an op on this device: say so
-                rows.append({"mode": mode, "error": f"{type(e).__name__}: {str(e)[:120]}"})
-    eager = next((r["s/step"] for r in rows if r["mode"] == "eager" and "s/step" in r), None)
-    for r in rows:
-        if eager and "s/step" in r:
-            r["speed-up vs eager"] = eager / r["s/step"]
-    return rows
+            rows.append(timed({"mode": mode}, fns[mode], batch, steps))
+    return with_speedup(rows)
 
 
 def run_lpips_bench(

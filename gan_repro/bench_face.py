@@ -19,12 +19,10 @@ from __future__ import annotations
 
 import keras
 import numpy as np
-import tensorflow as tf
 
-from gan_repro.bench_table import format_table
-from gan_repro.errors import BadOptionError, check_choice
+from gan_repro.bench_table import device_scope, format_table, step_modes, timed, with_speedup
+from gan_repro.errors import check_choice
 from gan_repro.training.image_gan import ImageGANConfig, build_models
-from gan_repro.training.trainer import time_steps
 
 #: Each face model: its run of ``experiments/face_aging/utkface.yaml`` and the thesis's batch.
 FACE_MODELS = {
@@ -102,50 +100,23 @@ def run_face_bench(
     cyclegan_size: int = 256,
 ) -> list[dict]:
     """Seconds per training step of each face model in each mode; table rows."""
-    check_choice("device", device, ("cpu", "gpu"))
-    if device == "gpu" and not tf.config.list_physical_devices("GPU"):
-        raise BadOptionError("--device gpu: TensorFlow sees no GPU on this machine")
     rows = []
-    with tf.device("/GPU:0" if device == "gpu" else "/CPU:0"):
+    with device_scope(device):
         for name in models:
             check_choice("face model", name, FACE_MODELS)
             family = _family(name, cyclegan_size)
             batch = next(iter(family.dataset(0)))
-
-            def ours(b, family=family):
-                return family.train_step(b, 1)
-
-            fns = {
-                "eager": ours,
-                "function": tf.function(ours),
-                "xla": tf.function(ours, jit_compile=True),
-            }
+            fns = step_modes(family)
             for mode in modes:
                 check_choice("mode", mode, FACE_MODES)
-                row = {"model": name, "mode": mode}
-                try:
-                    if mode == "keras":
-                        if name == "cyclegan" or family.config.d_loss == "proposed":
-                            continue  # no Keras-GAN loop for these (see the module doc)
-                        fn = keras_authors_step(family.config)
-                    else:
-                        fn = fns[mode]
-                    row["s/step"] = time_steps(fn, batch, steps)
-                    row["steps/s"] = 1.0 / row["s/step"]
-                except Exception as e:  # XLA may lack an op on this device: say so
-                    row["error"] = f"{type(e).__name__}: {str(e)[:100]}"
-                rows.append(row)
-    for r in rows:
-        base = _baseline(rows, r["model"])
-        if base and "s/step" in r:
-            r["speed-up"] = base / r["s/step"]
-    return rows
-
-
-def _baseline(rows: list[dict], model: str) -> float | None:
-    """s/step of the model's authors' loop (keras), else of its eager step."""
-    timed = {r["mode"]: r["s/step"] for r in rows if r["model"] == model and "s/step" in r}
-    return timed.get("keras") or timed.get("eager")
+                if mode == "keras":
+                    if name == "cyclegan" or family.config.d_loss == "proposed":
+                        continue  # no Keras-GAN loop for these (see the module doc)
+                    fn = keras_authors_step(family.config)
+                else:
+                    fn = fns[mode]
+                rows.append(timed({"model": name, "mode": mode}, fn, batch, steps))
+    return with_speedup(rows, ("keras", "eager"), "speed-up")
 
 
 def format_face_table(rows: list[dict], title: str) -> str:

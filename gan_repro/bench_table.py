@@ -1,7 +1,63 @@
 """The markdown table every ``gan-repro bench`` section prints (and ``benchmarks/RESULTS.md``
-records)."""
+records), and the timing of a family's training step in each mode that the sections share."""
 
 from __future__ import annotations
+
+#: A family's step as the trainer could run it: op by op, ``tf.function``, XLA.
+STEP_MODES = ("eager", "function", "xla")
+
+
+def device_scope(device: str):
+    """``tf.device`` of ``device`` ("cpu" or "gpu"; refused when TensorFlow sees no GPU)."""
+    import tensorflow as tf
+
+    from gan_repro.errors import BadOptionError, check_choice
+
+    check_choice("device", device, ("cpu", "gpu"))
+    if device == "gpu" and not tf.config.list_physical_devices("GPU"):
+        raise BadOptionError("--device gpu: TensorFlow sees no GPU on this machine")
+    return tf.device("/GPU:0" if device == "gpu" else "/CPU:0")
+
+
+def step_modes(family) -> dict:
+    """``{mode: fn(batch)}`` for :data:`STEP_MODES`: the family's one-replica training step."""
+    import tensorflow as tf
+
+    def step(batch):
+        return family.train_step(batch, 1)
+
+    return {
+        "eager": step,
+        "function": tf.function(step),
+        "xla": tf.function(step, jit_compile=True),
+    }
+
+
+def timed(row: dict, fn, batch, steps: int) -> dict:
+    """``row`` with the seconds and steps per second of ``fn(batch)`` over ``steps`` calls, or
+    the error that stopped it (XLA may lack an op on a device: the table says so)."""
+    from gan_repro.training.trainer import time_steps
+
+    try:
+        seconds = time_steps(fn, batch, steps)
+        row.update({"s/step": seconds, "steps/s": 1.0 / seconds})
+    except Exception as e:
+        row["error"] = f"{type(e).__name__}: {str(e)[:120]}"
+    return row
+
+
+def with_speedup(rows: list[dict], base_modes=("eager",), key: str = "speed-up vs eager"):
+    """Each timed row's ratio to its model's first timed mode among ``base_modes``."""
+    for r in rows:
+        timed_modes = {
+            x["mode"]: x["s/step"]
+            for x in rows
+            if x.get("model") == r.get("model") and "s/step" in x
+        }
+        base = next((timed_modes[m] for m in base_modes if m in timed_modes), None)
+        if base and "s/step" in r:
+            r[key] = base / r["s/step"]
+    return rows
 
 
 def format_table(

@@ -12,15 +12,13 @@ does not depend on the pixels), so no dataset is needed. Modes: ``eager`` op by 
 from __future__ import annotations
 
 import numpy as np
-import tensorflow as tf
 
-from gan_repro.errors import BadOptionError, check_choice
-from gan_repro.training.trainer import time_steps
+from gan_repro.bench_table import STEP_MODES, device_scope, step_modes, timed, with_speedup
+from gan_repro.errors import check_choice
 
 DECLARATION = "cyclegan_unit/photo-anime"
 #: The timed runs of the declaration.
 TRANSLATION_MODELS = ("cyclegan", "unit")
-MODES = ("eager", "function", "xla")
 
 
 def translation_family(run: str, size: int = 256):
@@ -45,45 +43,17 @@ def run_translation_bench(
     models=TRANSLATION_MODELS,
     size: int = 256,
     steps: int = 3,
-    modes=MODES,
+    modes=STEP_MODES,
 ) -> list[dict]:
-    """Seconds per training step of each model in each mode (table rows)."""
-    check_choice("device", device, ("cpu", "gpu"))
-    if device == "gpu" and not tf.config.list_physical_devices("GPU"):
-        raise BadOptionError("--device gpu: TensorFlow sees no GPU on this machine")
+    """Seconds per training step of each model in each mode (table rows), with the speed-up
+    over the model's eager step where that was timed."""
     rows = []
-    with tf.device("/GPU:0" if device == "gpu" else "/CPU:0"):
+    with device_scope(device):
         for name in models:
             family = translation_family(name, size)
             batch = next(iter(family.dataset(0)))
-
-            def step(b, family=family):
-                return family.train_step(b, 1)
-
-            fns = {
-                "eager": step,
-                "function": tf.function(step),
-                "xla": tf.function(step, jit_compile=True),
-            }
+            fns = step_modes(family)
             for mode in modes:
-                check_choice("mode", mode, MODES)
-                row = {"model": name, "mode": mode}
-                try:
-                    seconds = time_steps(fns[mode], batch, steps)
-                    row.update({"s/step": seconds, "steps/s": 1.0 / seconds})
-                except Exception as e:  # XLA may not support an op on this device: say so
-                    row["error"] = f"{type(e).__name__}: {str(e)[:120]}"
-                rows.append(row)
-    for name in models:
-        eager = next(
-            (
-                r["s/step"]
-                for r in rows
-                if r["model"] == name and r["mode"] == "eager" and "s/step" in r
-            ),
-            None,
-        )
-        for r in rows:
-            if r["model"] == name and eager and "s/step" in r:
-                r["speed-up vs eager"] = eager / r["s/step"]
-    return rows
+                check_choice("mode", mode, STEP_MODES)
+                rows.append(timed({"model": name, "mode": mode}, fns[mode], batch, steps))
+    return with_speedup(rows)

@@ -9,43 +9,13 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+import test_family_contract  # noqa: F401  (registers the contract's tiny UNIT networks)
 
 import gan_repro.catalog  # noqa: F401
 from gan_repro.errors import BadOptionError
-from gan_repro.registry import NETWORKS
 from gan_repro.training.unit import UNIT, UNITConfig, latent_kl, mean_l1
 
 SHAPE = (8, 8, 3)
-
-
-def _pair(image_shape=SHAPE, name="t_unit"):
-    """E_A, E_B ending in one shared conv; G_A, G_B starting with one (UNIT in miniature)."""
-    enc_shared = keras.layers.Conv2D(4, 3, padding="same", name=f"{name}_enc_shared")
-    dec_shared = keras.layers.Conv2D(4, 3, padding="same", name=f"{name}_dec_shared")
-    encoders, decoders = [], []
-    for k in "ab":
-        x = keras.Input(image_shape)
-        h = keras.layers.Conv2D(4, 3, strides=2, padding="same", activation="relu")(x)
-        encoders.append(keras.Model(x, enc_shared(h), name=f"{name}_enc_{k}"))
-        z = keras.Input((image_shape[0] // 2, image_shape[1] // 2, 4))
-        h = keras.layers.Activation("relu")(dec_shared(z))
-        y = keras.layers.Conv2DTranspose(3, 3, 2, "same", activation="tanh")(h)
-        decoders.append(keras.Model(z, y, name=f"{name}_gen_{k}"))
-    return (*encoders, *decoders)
-
-
-def _critics(image_shape=SHAPE, name="t_unit_d"):
-    shared = keras.layers.Conv2D(1, 3, padding="same", name=f"{name}_shared")
-    out = []
-    for k in "ab":
-        x = keras.Input(image_shape)
-        h = keras.layers.Conv2D(4, 3, strides=2, padding="same", activation="relu")(x)
-        out.append(keras.Model(x, shared(h), name=f"{name}_{k}"))
-    return tuple(out)
-
-
-NETWORKS.add("test_unit_pair", _pair, source="test")
-NETWORKS.add("test_unit_critics", _critics, source="test")
 
 
 def _family(**config) -> UNIT:
@@ -54,8 +24,8 @@ def _family(**config) -> UNIT:
     c = UNITConfig(
         image_shape=SHAPE,
         batch_size=2,
-        generator="test_unit_pair",
-        discriminator="test_unit_critics",
+        generator="contract_unit_pair",  # UNIT in miniature: one shared conv in E, G and D
+        discriminator="contract_unit_critics",
         **config,
     )
     family = UNIT(c, a, b, seed=5)

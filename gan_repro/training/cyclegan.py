@@ -78,9 +78,14 @@ from gan_repro.errors import BadOptionError, check_choice
 from gan_repro.losses import bce_with_logits, lsgan_loss
 from gan_repro.models.face_aging import CYCLEGAN_IMAGE_SHAPE, RESIDUAL_MODES
 from gan_repro.registry import FAMILIES, NETWORKS
-from gan_repro.training.family import Family, descend, run_batched
+from gan_repro.training.family import (
+    Family,
+    descend,
+    run_batched,
+    save_sample_rows,
+    unpaired_domains,
+)
 from gan_repro.training.randomness import uniform_stream
-from gan_repro.viz.grids import save_image, tile, to_uint8
 
 #: The base code's 2 x 5 plot per direction: real inputs over their translations.
 GRID_PAIRS = 5
@@ -221,19 +226,9 @@ class CycleGAN(Family):
         self, config: CycleGANConfig, domain_a: np.ndarray, domain_b: np.ndarray, seed: int = 2020
     ):
         self.config = config
-        for name, dom in (("A", domain_a), ("B", domain_b)):
-            if tuple(dom.shape[1:]) != config.image_shape:
-                raise BadOptionError(
-                    f"domain {name} has images of shape {tuple(dom.shape[1:])}, the CycleGAN "
-                    f"expects model.image_shape {config.image_shape}: make the data section's "
-                    "image size (e.g. data.size, data.channels) and model.image_shape agree"
-                )
-        self.domains = (np.asarray(domain_a), np.asarray(domain_b))
         self.seed = seed
-        rng = np.random.default_rng(seed)
-        self.fixed = tuple(
-            dom[rng.choice(len(dom), size=min(GRID_PAIRS, len(dom)), replace=False)]
-            for dom in self.domains
+        self.domains, self.fixed = unpaired_domains(
+            config, domain_a, domain_b, seed, GRID_PAIRS, "CycleGAN"
         )
 
     def build(self) -> None:
@@ -443,12 +438,7 @@ class CycleGAN(Family):
 
     def save_samples(self, path, step: int) -> np.ndarray:
         """Rows: real A, G_AB(A), real B, G_BA(B) (the base code's two 2x5 plots, stacked)."""
-        s = self.samples(step)
-        n = min(len(s["real_a"]), len(s["real_b"]))
-        rows = [to_uint8(s[k][:n]) if s[k].dtype != np.uint8 else s[k][:n] for k in s]
-        grid = tile(np.concatenate(rows), rows=4, cols=n)
-        save_image(grid, path)
-        return grid
+        return save_sample_rows(self.samples(step), path)
 
 
 class HoldThenLinearDecay(keras.optimizers.schedules.LearningRateSchedule):

@@ -36,6 +36,39 @@ def run_batched(call, images, batch_size: int) -> np.ndarray:
     return np.concatenate(out) if out else images[:0]
 
 
+def unpaired_domains(config, domain_a, domain_b, seed: int, n_fixed: int, what: str):
+    """``(domains, fixed)`` of a translation family (CycleGAN, UNIT): the two uint8 image arrays,
+    each checked against ``config.image_shape`` (the message names the option to fix), and
+    ``n_fixed`` images of each drawn once with ``seed`` for the sample grids."""
+    from gan_repro.errors import BadOptionError
+
+    for name, dom in (("A", domain_a), ("B", domain_b)):
+        if tuple(dom.shape[1:]) != tuple(config.image_shape):
+            raise BadOptionError(
+                f"domain {name} has images of shape {tuple(dom.shape[1:])}, the {what} expects "
+                f"model.image_shape {tuple(config.image_shape)}: make the data section's image "
+                "size (e.g. data.size, data.channels) and model.image_shape agree"
+            )
+    domains = (np.asarray(domain_a), np.asarray(domain_b))
+    rng = np.random.default_rng(seed)
+    fixed = tuple(
+        dom[rng.choice(len(dom), size=min(n_fixed, len(dom)), replace=False)] for dom in domains
+    )
+    return domains, fixed
+
+
+def save_sample_rows(samples: dict[str, np.ndarray], path) -> np.ndarray:
+    """Every entry of ``samples`` (float [-1, 1] or uint8 images) as one row of a grid, cut to
+    the shortest row, written to ``path``; returns the grid."""
+    from gan_repro.viz.grids import save_image, tile, to_uint8
+
+    n = min(len(v) for v in samples.values())
+    rows = [to_uint8(v[:n]) if v.dtype != np.uint8 else v[:n] for v in samples.values()]
+    grid = tile(np.concatenate(rows), rows=len(rows), cols=n)
+    save_image(grid, path)
+    return grid
+
+
 class GradientRouter:
     """Apply each model's gradient of *its own* loss, with the optimizer(s) named per model.
 

@@ -36,8 +36,9 @@ then ``gen_update``:
 The thesis's own L_CC1 (L408-411) has the sign of its log-likelihood term reversed and drops
 lambda_3; it is the paper's Eq 5 that is implemented (spec 003 section 8.5).
 
-Optimiser: Adam(1e-4, 0.5, 0.999, eps 1e-8: PyTorch's) with PyTorch's ``weight_decay=1e-4``, an L2 term ``wd * w``
-added to every gradient before Adam (not Keras' decoupled weight decay); batch 1.
+Optimiser: Adam(1e-4, 0.5, 0.999, eps 1e-8: PyTorch's) with PyTorch's ``weight_decay=1e-4``, an
+L2 term ``wd * w`` added to every gradient before Adam (not Keras' decoupled weight decay);
+batch 1.
 
 Randomness: the latent noise (unit variance, fixed: the code's ``GaussianNoiseLayer``) is drawn
 inside the step with stateless seeds made of the run seed and each example's global index,
@@ -60,8 +61,7 @@ from gan_repro.data.pipeline import image_stream
 from gan_repro.errors import BadOptionError, check_choice
 from gan_repro.losses import bce_with_logits, lsgan_loss
 from gan_repro.registry import FAMILIES, NETWORKS
-from gan_repro.training.family import Family, run_batched
-from gan_repro.viz.grids import save_image, tile, to_uint8
+from gan_repro.training.family import Family, run_batched, save_sample_rows, unpaired_domains
 
 OBJECTIVES = ("code", "paper")
 ADVERSARIAL = ("bce", "lsgan")
@@ -149,19 +149,9 @@ class UNIT(Family):
 
     def __init__(self, config: UNITConfig, domain_a, domain_b, seed: int = 2020):
         self.config = config
-        for name, dom in (("A", domain_a), ("B", domain_b)):
-            if tuple(dom.shape[1:]) != config.image_shape:
-                raise BadOptionError(
-                    f"domain {name} has images of shape {tuple(dom.shape[1:])}, UNIT expects "
-                    f"model.image_shape {config.image_shape}: make data.size and "
-                    "model.image_shape agree"
-                )
-        self.domains = (np.asarray(domain_a), np.asarray(domain_b))
         self.seed = seed
-        rng = np.random.default_rng(seed)
-        self.fixed = tuple(
-            dom[rng.choice(len(dom), size=min(GRID_IMAGES, len(dom)), replace=False)]
-            for dom in self.domains
+        self.domains, self.fixed = unpaired_domains(
+            config, domain_a, domain_b, seed, GRID_IMAGES, "UNIT"
         )
 
     # -- models -----------------------------------------------------------------------------
@@ -390,9 +380,4 @@ class UNIT(Family):
     def save_samples(self, path, step: int) -> np.ndarray:
         """Rows: A, its VAE reconstruction, A -> B, then B, B's reconstruction, B -> A (the
         thesis's three-row layout of Figs 6.6-6.11, both directions), one fixed noise draw."""
-        s = self.samples(step)
-        n = min(len(s["real_a"]), len(s["real_b"]))
-        rows = [to_uint8(v[:n]) if v.dtype != np.uint8 else v[:n] for v in s.values()]
-        grid = tile(np.concatenate(rows), rows=len(rows), cols=n)
-        save_image(grid, path)
-        return grid
+        return save_sample_rows(self.samples(step), path)
