@@ -52,7 +52,7 @@ def test_every_run_resolves_at_every_scale_with_the_same_networks(key):
 
 
 def _is_count(key: str) -> bool:
-    return key in {"batch_size", "image_shape", "sample_points"}
+    return key in {"batch_size", "image_shape", "sample_points", "lr_hold_steps", "lr_decay_steps"}
 
 
 @pytest.mark.parametrize("key", sorted(DECLARATIONS))

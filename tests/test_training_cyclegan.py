@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import keras
 import numpy as np
+import pytest
+import tensorflow as tf
 
 from gan_repro.io import write_json
 from gan_repro.registry import FAMILIES, NETWORKS
@@ -84,3 +86,16 @@ def test_cyclegan_trains_any_registered_pair_and_reloads_from_its_folder(tmp_pat
         np.testing.assert_allclose(loaded.translate(faces, "AtoB"), expected, atol=1e-6)
     with_data, _ = load_cyclegan(tmp_path, a, b)  # the restore helper with domains still works
     np.testing.assert_allclose(with_data.translate(faces, "AtoB"), expected, atol=1e-6)
+
+
+def test_zhu_learning_rate_is_held_then_decays_linearly_to_zero():
+    """Zhu et al.'s ``lr_policy linear``: the base rate for the first half, then linearly to 0
+    (per training step; a discriminator with two updates per step counts them as one)."""
+    from gan_repro.training.cyclegan import HoldThenLinearDecay, hold_then_linear_decay
+
+    lr = HoldThenLinearDecay(2e-4, hold=100, decay=100)
+    values = [float(lr(tf.constant(s))) for s in (0, 99, 100, 150, 199, 200, 300)]
+    assert values == pytest.approx([2e-4, 2e-4, 2e-4, 1e-4, 2e-6, 0.0, 0.0])
+    two = HoldThenLinearDecay(2e-4, hold=100, decay=100, per_step=2)
+    assert float(two(tf.constant(300))) == pytest.approx(1e-4)  # update 300 = step 150
+    assert hold_then_linear_decay(2e-4, 5, 0) == 2e-4  # no decay: a constant rate
