@@ -216,8 +216,11 @@ def digit_translation(run) -> dict:
 def unpaired_translation(run) -> dict:
     """The numbers of :mod:`gan_repro.metrics.unpaired` for a CycleGAN or UNIT run, per
     direction on the held-out ``test_a`` / ``test_b``: FID and KID x 100 against the real target
-    test images (InceptionV3; ``inception: false`` skips it), the ``domain_judge``'s target share
-    and FID/KID in its features (when the data section trains one), LPIPS diversity over noise
+    test images (InceptionV3 with ImageNet weights; ``inception: false`` skips it, and so does
+    ``inception_weights: auto`` below paper scale without the weights on disk, since
+    random-weight features are near zero; ``random`` asks for them anyway, for tests), the
+    ``domain_judge``'s target share and FID/KID in its features (when the data section trains
+    one), LPIPS diversity over noise
     draws (MUNIT: ``diversity_inputs`` x ``diversity_pairs``) and the structure kept (LPIPS/SSIM
     of input vs own output against input vs another input's output). UNIT translates with the
     latent mean (its noise layer is off at test time, as in the code); the diversity draws
@@ -245,8 +248,11 @@ def unpaired_translation(run) -> dict:
         "deterministic": not stochastic,
     }
     inception = None
-    if options.get("inception", True):
-        choice = options.get("inception_weights", "auto")
+    choice = options.get("inception_weights", "auto")
+    if choice == "auto" and not (paper or is_cached(INCEPTION_WEIGHTS)):
+        # random InceptionV3 features are ~0 (KID ~ 0 for any pair): no number beats a wrong one
+        out["inception_weights"] = "skipped: no ImageNet weights on disk (inception_weights=random)"
+    elif options.get("inception", True):
         weights = weights_choice(choice, is_cached(INCEPTION_WEIGHTS), paper, "imagenet")
         inception = inception_features(weights)
         out["inception_weights"] = "imagenet" if weights else "RANDOM (not comparable)"
