@@ -23,12 +23,24 @@ from gan_repro.viz.translation import _run_config, _save
 DIRECTIONS = {"AtoB": ("a", "b"), "BtoA": ("b", "a")}
 
 
+def _loaded(ctx, run: str):
+    """``(family, step)`` of ``run`` at its newest checkpoint, built once per experiment context
+    for all the figures here (none of them moves the weights)."""
+    cache = ctx.__dict__.setdefault("_unpaired_figure_families", {})
+    if run not in cache:
+        cache[run] = ctx.load_run(run)
+    return cache[run]
+
+
 def _test_images(ctx, config: dict, domain: str) -> np.ndarray:
     inputs = ctx.inputs(config["data"]["spec"])
     return inputs.held_out.get(f"test_{domain}", inputs.arrays[domain])
 
 
-def _rows_figure(rows: list[np.ndarray], labels: list[str], title: str, out: Path) -> Path:
+def _rows_figure(
+    rows: list[np.ndarray], labels: list[str], title: str, out: Path, detail: str = ""
+) -> Path:
+    """Rows of images, one label each, under ``title`` and a second line ``detail``."""
     n = len(rows[0])
     grid = tile(
         np.concatenate([to_uint8(r) if r.dtype != np.uint8 else r for r in rows]),
@@ -44,7 +56,7 @@ def _rows_figure(rows: list[np.ndarray], labels: list[str], title: str, out: Pat
     ax.tick_params(length=0)
     for spine in ax.spines.values():
         spine.set_visible(False)
-    fig.suptitle(title, fontsize=9)
+    fig.suptitle(f"{title}\n{detail}" if detail else title, fontsize=9)
     return _save(fig, out)
 
 
@@ -84,10 +96,10 @@ def translation_pairs_figure(
         return not_run_figure(out, title, run)
     source, target = DIRECTIONS[direction]
     x = _test_images(ctx, config, source)[offset : offset + n]
-    family, step = ctx.load_run(run)
+    family, step = _loaded(ctx, run)
     y = family.translate(x, direction, 16)
     labels = [f"{run}: {source.upper()} -> {target.upper()}", f"test {source.upper()}"]
-    return _rows_figure([y, x], labels, f"{title} (step {step:,})", out)
+    return _rows_figure([y, x], labels, title, out, f"step {step:,}")
 
 
 @FIGURES.register("failure_cases", source="the inputs whose translation keeps least (Fig 6.5)")
@@ -106,7 +118,7 @@ def failure_cases_figure(
         return not_run_figure(out, title, run)
     source, _ = DIRECTIONS[direction]
     x = _test_images(ctx, config, source)[:pool]
-    family, step = ctx.load_run(run)
+    family, step = _loaded(ctx, run)
     y = to_uint8(family.translate(x, direction, 16))
     ssim = np.array(
         [
@@ -117,9 +129,8 @@ def failure_cases_figure(
     worst = np.argsort(ssim)[:n]
     scores = ", ".join(f"{ssim[i]:.2f}" for i in worst)
     labels = ["translation", f"test {source.upper()}"]
-    return _rows_figure(
-        [y[worst], x[worst]], labels, f"{title} (step {step:,}; SSIM {scores})", out
-    )
+    detail = f"step {step:,}; SSIM to the input {scores}"
+    return _rows_figure([y[worst], x[worst]], labels, title, out, detail)
 
 
 @FIGURES.register("latent_rows", source="UNIT: input, VAE reconstruction, translation (6.6-6.11)")
@@ -144,10 +155,9 @@ def latent_rows_figure(
         return not_run_figure(out, title, run)
     source, target = DIRECTIONS[direction]
     x = _test_images(ctx, config, source)[offset : offset + n]
-    family, step = ctx.load_run(run)
+    family, step = _loaded(ctx, run)
     recon = family.reconstruct(x, source.upper(), 16, noise_seed=noise_seed)
     y = family.translate(x, direction, 16, noise_seed=noise_seed)
     labels = [f"input {source.upper()}", "VAE reconstruction", f"-> {target.upper()}"]
-    return _rows_figure(
-        [x, recon, y], labels, f"{title} (step {step:,}, noise seed {noise_seed})", out
-    )
+    detail = f"step {step:,}, one noise draw (seed {noise_seed}) for every column"
+    return _rows_figure([x, recon, y], labels, title, out, detail)
