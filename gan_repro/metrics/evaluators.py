@@ -270,12 +270,9 @@ def unpaired_translation(run) -> dict:
         if judge is not None:
             d["judged_target"] = u.judged_as(judge, y, target)
             d["judged_target_untranslated"] = u.judged_as(judge, x, target)
-            d["judge_features"] = u.distances(
-                u.judge_features(judge, y), u.judge_features(judge, real), seed
-            )
-            d["judge_features_untranslated"] = u.distances(
-                u.judge_features(judge, x), u.judge_features(judge, real), seed
-            )
+            f_real = u.judge_features(judge, real)  # the reference of both distances
+            d["judge_features"] = u.distances(u.judge_features(judge, y), f_real, seed)
+            d["judge_features_untranslated"] = u.distances(u.judge_features(judge, x), f_real, seed)
 
         def draw(images, noise_seed, direction=direction):
             return family.translate(images, direction, 16, noise_seed, shared_noise=False)

@@ -37,6 +37,17 @@ def _test_images(ctx, config: dict, domain: str) -> np.ndarray:
     return inputs.held_out.get(f"test_{domain}", inputs.arrays[domain])
 
 
+def _sources(ctx, run: str, direction: str, rows: slice):
+    """``(x, family, step)``: test images ``rows`` of the source domain of ``direction`` and
+    the run's family at its newest checkpoint; None when the run has no folder yet."""
+    check_choice("direction", direction, DIRECTIONS)
+    config = _run_config(ctx, run)
+    if config is None:
+        return None
+    x = _test_images(ctx, config, DIRECTIONS[direction][0])[rows]
+    return (x, *_loaded(ctx, run))
+
+
 def _rows_figure(
     rows: list[np.ndarray], labels: list[str], title: str, out: Path, detail: str = ""
 ) -> Path:
@@ -89,14 +100,12 @@ def translation_pairs_figure(
 ) -> Path:
     """Test images ``[offset, offset + n)`` of the source domain (lower row) under their
     translations (upper row), the thesis's layout."""
-    check_choice("direction", direction, DIRECTIONS)
     out = ctx.out / "figures" / file
-    config = _run_config(ctx, run)
-    if config is None:
+    loaded = _sources(ctx, run, direction, slice(offset, offset + n))
+    if loaded is None:
         return not_run_figure(out, title, run)
+    x, family, step = loaded
     source, target = DIRECTIONS[direction]
-    x = _test_images(ctx, config, source)[offset : offset + n]
-    family, step = _loaded(ctx, run)
     y = family.translate(x, direction, 16)
     labels = [f"{run}: {source.upper()} -> {target.upper()}", f"test {source.upper()}"]
     return _rows_figure([y, x], labels, title, out, f"step {step:,}")
@@ -111,14 +120,12 @@ def failure_cases_figure(
     Upper row the translation, lower row the input, each with its SSIM."""
     from skimage.metrics import structural_similarity
 
-    check_choice("direction", direction, DIRECTIONS)
     out = ctx.out / "figures" / file
-    config = _run_config(ctx, run)
-    if config is None:
+    loaded = _sources(ctx, run, direction, slice(0, pool))
+    if loaded is None:
         return not_run_figure(out, title, run)
+    x, family, step = loaded
     source, _ = DIRECTIONS[direction]
-    x = _test_images(ctx, config, source)[:pool]
-    family, step = _loaded(ctx, run)
     y = to_uint8(family.translate(x, direction, 16))
     ssim = np.array(
         [
@@ -148,14 +155,12 @@ def latent_rows_figure(
     its VAE reconstruction G_X(E_X(x) + eps) and its translation G_Y(E_X(x) + eps), with ONE
     noise draw eps (``noise_seed``) for every column: "for each set ... the sampled latent space
     is the same" (L464)."""
-    check_choice("direction", direction, DIRECTIONS)
     out = ctx.out / "figures" / file
-    config = _run_config(ctx, run)
-    if config is None:
+    loaded = _sources(ctx, run, direction, slice(offset, offset + n))
+    if loaded is None:
         return not_run_figure(out, title, run)
+    x, family, step = loaded
     source, target = DIRECTIONS[direction]
-    x = _test_images(ctx, config, source)[offset : offset + n]
-    family, step = _loaded(ctx, run)
     recon = family.reconstruct(x, source.upper(), 16, noise_seed=noise_seed)
     y = family.translate(x, direction, 16, noise_seed=noise_seed)
     labels = [f"input {source.upper()}", "VAE reconstruction", f"-> {target.upper()}"]
