@@ -44,7 +44,26 @@ from omegaconf.errors import OmegaConfBaseException
 
 from gan_repro.errors import BadOptionError, DatasetMissingError
 from gan_repro.registry import FAMILIES
-from gan_repro.training.trainer import TrainerOptions
+
+#: Compute dtypes. bfloat16 keeps float32's exponent range, so the GAN losses need no loss
+#: scaling; float16 would (and the gradient penalty's second derivative is the first to underflow).
+PRECISIONS = ("float32", "mixed_bfloat16")
+
+
+@dataclass
+class TrainerOptions:
+    """The ``trainer:`` section of a declaration (:class:`gan_repro.training.trainer.Trainer`)."""
+
+    steps: int
+    seed: int = 2020  # the authors' tf/np seed (spec 10.1)
+    log_every: int = 10
+    checkpoint_every: int = 1000
+    sample_every: int = 1000
+    keep_checkpoints: int = 3
+    jit_compile: bool = False
+    precision: str = "float32"
+    progress: bool = True
+
 
 #: The sections of a run configuration (what ``key=value`` overrides may start with).
 SECTIONS = ("model", "trainer", "data", "eval", "resources")

@@ -50,9 +50,13 @@ class Entry:
 class Registry:
     """Named callables of one kind (``kind`` is what error messages call them)."""
 
-    def __init__(self, kind: str):
+    def __init__(self, kind: str, fills: tuple[str, ...] = ()):
         self.kind = kind
         self._entries: dict[str, Entry] = {}
+        #: Modules whose import registers this kind's entries, imported on the first lookup of
+        #: a name not registered yet: a TensorFlow-free caller (the config layer, the CLI) can
+        #: name a family without importing the families itself.
+        self._fills = fills
 
     def register(self, name: str, *, source: str = "", **defaults) -> Callable:
         """Decorator: register the decorated callable as ``name`` (with ``defaults``)."""
@@ -71,7 +75,16 @@ class Registry:
         self._entries[name] = entry
         return entry
 
+    def _fill(self) -> None:
+        import importlib
+
+        fills, self._fills = self._fills, ()
+        for module in fills:
+            importlib.import_module(module)
+
     def entry(self, name: str) -> Entry:
+        if name not in self._entries:
+            self._fill()
         try:
             return self._entries[name]
         except KeyError:
@@ -118,7 +131,7 @@ class Registry:
 
 
 NETWORKS = Registry("network")
-FAMILIES = Registry("family")
+FAMILIES = Registry("family", fills=("gan_repro.training",))
 DATASETS = Registry("dataset")
 EVALUATORS = Registry("evaluator")
 FIGURES = Registry("figure")

@@ -15,34 +15,17 @@ import contextlib
 import signal
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import keras
 import tensorflow as tf
 from tqdm.auto import tqdm
 
+from gan_repro.config import PRECISIONS, TrainerOptions  # noqa: F401  (re-exported)
 from gan_repro.errors import TrainingDivergedError, check_choice
 from gan_repro.training.family import Family
 from gan_repro.training.history import History, all_finite
 from gan_repro.training.state import RunState
-
-#: Compute dtypes. bfloat16 keeps float32's exponent range, so the GAN losses need no loss
-#: scaling; float16 would (and the gradient penalty's second derivative is the first to underflow).
-PRECISIONS = ("float32", "mixed_bfloat16")
-
-
-@dataclass
-class TrainerOptions:
-    steps: int
-    seed: int = 2020  # the authors' tf/np seed (spec 10.1)
-    log_every: int = 10
-    checkpoint_every: int = 1000
-    sample_every: int = 1000
-    keep_checkpoints: int = 3
-    jit_compile: bool = False
-    precision: str = "float32"
-    progress: bool = True
 
 
 @contextlib.contextmanager
