@@ -13,10 +13,13 @@ EXPERIMENTS := scogan-mnist2svhn scogan-mnist2edge scogan-toy-ring scogan-mnist2
                cyclegan-vs-unit
 DATA ?=
 
-.PHONY: install test lint bench models list $(addprefix repro-,$(EXPERIMENTS))
+.PHONY: install install-gpu test lint bench models list $(addprefix repro-,$(EXPERIMENTS))
 
 install:
 	$(PYTHON) -m pip install -e ".[dev]"
+
+install-gpu:  # the same with TensorFlow's CUDA libraries from pip (tensorflow[and-cuda], Linux)
+	$(PYTHON) -m pip install -e ".[dev,gpu]"
 
 test:
 	$(PYTHON) -m pytest -q

@@ -27,6 +27,7 @@ from __future__ import annotations
 import keras
 
 from gan_repro.errors import BadOptionError
+from gan_repro.models.fused import MatmulConv2DTranspose
 from gan_repro.models.layers import batch_norm, kernel_initializer
 from gan_repro.models.layers import prelu as prelu_layer
 from gan_repro.registry import NETWORKS
@@ -57,11 +58,15 @@ def _generator_blocks(use_firstlayer: bool, init: str, bias: float, sync_bn: boo
         )
     ]
     conv_specs = ((_FIRST_LAYER_BLOCK,) if use_firstlayer else ()) + _GEN_CONV_BLOCKS
+    size = 4  # the FC block's map is 4x4
     for filters, kernel, stride, is_feature in conv_specs:
+        # on the 4x4 map, oneDNN's transposed conv is slow: a matmul on a CPU (models/fused.py)
+        conv_t = MatmulConv2DTranspose if size <= 4 else keras.layers.Conv2DTranspose
+        size *= stride
         blocks.append(
             (
                 [
-                    keras.layers.Conv2DTranspose(
+                    conv_t(
                         filters,
                         kernel,
                         strides=stride,
@@ -79,7 +84,8 @@ def _generator_blocks(use_firstlayer: bool, init: str, bias: float, sync_bn: boo
 
 
 def _output_layer(channels: int, init: str, bias: float, name: str):
-    return keras.layers.Conv2DTranspose(
+    # few output channels: a matmul on a CPU (gan_repro.models.fused)
+    return MatmulConv2DTranspose(
         channels,
         6,
         strides=1,

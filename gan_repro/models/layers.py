@@ -45,11 +45,14 @@ PRELU_FORMS = ("element", "channel")
 def prelu(
     name: str | None = None, conv: bool = True, slopes: str = "channel", init: float = 0.25
 ) -> keras.layers.PReLU:
-    """PReLU with initial slope ``init``. ``slopes="channel"`` (Caffe): one slope per channel,
+    """PReLU with initial slope ``init`` (Keras' layer, computed in two element-wise passes by
+    :class:`gan_repro.models.fused.PReLU`). ``slopes="channel"`` (Caffe): one slope per channel,
     shared over H, W of conv maps; ``slopes="element"`` (Keras default, the SCoGAN authors'
     code): one slope per element. For a flat (``conv=False``) input both are the same."""
+    from gan_repro.models.fused import PReLU
+
     check_choice("prelu", slopes, PRELU_FORMS)
-    return keras.layers.PReLU(
+    return PReLU(
         alpha_initializer=keras.initializers.Constant(init),
         shared_axes=[1, 2] if conv and slopes == "channel" else None,
         name=name,
@@ -61,8 +64,11 @@ def batch_norm(
 ) -> keras.layers.BatchNormalization:
     """Batch norm before the activation (Table 3.1 note). ``synchronized`` makes the batch
     statistics global under a multi-replica ``tf.distribute`` strategy, so that N devices train
-    exactly like one; on one device it is the ordinary layer."""
-    return keras.layers.BatchNormalization(synchronized=synchronized, name=name)
+    exactly like one; on one device it is the ordinary layer, computed in training by the
+    fused kernel (:class:`gan_repro.models.fused.BatchNormalization`)."""
+    from gan_repro.models.fused import BatchNormalization
+
+    return BatchNormalization(synchronized=synchronized, name=name)
 
 
 @keras.saving.register_keras_serializable(package="gan_repro")
