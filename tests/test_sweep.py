@@ -126,38 +126,6 @@ def assert_same_experiment(ours: Path, ref: Path, runs=("NS-k1", "NS-k5")) -> No
     assert figures and figures == {p.name for p in (ours / "figures").glob("*.png")}
 
 
-# ---------------------------------------------------------------------------------- backends
-@pytest.mark.slow
-def test_local_sweep_with_two_workers_equals_sequential_train(sequential, tmp_path):
-    done = _cli("sweep", NAME, *TOKENS, f"out={tmp_path}", "--workers", "2", "--retries", "1")
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    ours = tmp_path / NAME / "smoke"
-    assert "2 run(s) on 2 local worker(s) on the CPU" in done.stdout
-    for run in ("NS-k1", "NS-k5"):
-        log = ours / "sweep" / f"{run}.log"
-        assert f"[sweep] {run}: started (attempt 1 of 2, CPU worker" in done.stdout
-        assert f"log {log}" in done.stdout
-        assert f"[sweep] {run}: finished in" in done.stdout
-        assert f"[{NAME}] {run}: smoke scale" in log.read_text()
-    assert_same_experiment(ours, sequential)
-
-
-@pytest.mark.slow
-def test_ray_sweep_on_a_local_cluster_equals_sequential_train(sequential, tmp_path, capsys):
-    ray = pytest.importorskip("ray", reason='Ray is not installed (pip install -e ".[ray]")')
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    try:
-        assert ray.cluster_resources().get("CPU") == 2
-        sw.sweep(NAME, [*TOKENS, f"out={tmp_path}"], backend="ray")
-        assert ray.is_initialized()  # a cluster it did not start is left running
-    finally:
-        ray.shutdown()
-    printed = capsys.readouterr().out
-    assert "2 task(s) at a time on Ray (2 CPU(s), 1 per run)" in printed
-    assert "[sweep] NS-k1: finished in" in printed and "[sweep] NS-k5: finished in" in printed
-    assert_same_experiment(tmp_path / NAME / "smoke", sequential)
-
-
 KILLER = """
 import os, signal, sys
 from pathlib import Path
@@ -181,32 +149,58 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
+# ---------------------------------------------------------------------------------- backends
 @pytest.mark.slow
-def test_a_killed_run_is_retried_and_resumes_to_the_sequential_result(
+def test_local_sweep_with_two_workers_retries_a_killed_run_and_equals_sequential_train(
     sequential, tmp_path, monkeypatch, capsys
 ):
+    """Two local workers; NS-k1's first attempt is SIGKILLed right after its step-10 checkpoint
+    and its retry resumes from there: both run folders equal those of ``gan-repro train``."""
     killer = tmp_path / "killer.py"
     killer.write_text(KILLER)
     marker = tmp_path / "killed-at"
     monkeypatch.setenv("SWEEP_TEST_KILL_MARKER", str(marker))
     monkeypatch.setenv("PYTHONPATH", _env()["PYTHONPATH"])
-    tokens = [t if not t.startswith("runs=") else "runs=NS-k1" for t in TOKENS]
     out = tmp_path / "out"
     sw.sweep(
         NAME,
-        [*tokens, f"out={out}"],
-        workers=1,
+        [*TOKENS, f"out={out}"],
+        workers=2,
         retries=1,
         worker_command=[sys.executable, str(killer)],
     )
     assert marker.read_text() == "10"  # the first attempt was killed after its step-10 checkpoint
     printed = capsys.readouterr().out
+    ours = out / NAME / "smoke"
+    assert "2 run(s) on 2 local worker(s) on the CPU" in printed
     assert "[sweep] NS-k1: killed by SIGKILL after" in printed
     assert "retrying from its last checkpoint (retry 1 of 1)" in printed
     assert "[sweep] NS-k1: started (attempt 2 of 2" in printed
-    log = (out / NAME / "smoke" / "sweep" / "NS-k1.log").read_text()
+    for run in ("NS-k1", "NS-k5"):
+        log = ours / "sweep" / f"{run}.log"
+        assert f"[sweep] {run}: started (attempt 1 of 2, CPU worker" in printed
+        assert f"log {log}" in printed
+        assert f"[sweep] {run}: finished in" in printed
+        assert f"[{NAME}] {run}: smoke scale" in log.read_text()
+    log = (ours / "sweep" / "NS-k1.log").read_text()
     assert "NS-k1: attempt 1" in log and "NS-k1: attempt 2" in log
-    assert_same_run(out / NAME / "smoke" / "NS-k1", sequential / "NS-k1")
+    assert_same_experiment(ours, sequential)
+
+
+@pytest.mark.slow
+def test_ray_sweep_on_a_local_cluster_equals_sequential_train(sequential, tmp_path, capsys):
+    ray = pytest.importorskip("ray", reason='Ray is not installed (pip install -e ".[ray]")')
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        assert ray.cluster_resources().get("CPU") == 2
+        sw.sweep(NAME, [*TOKENS, f"out={tmp_path}"], backend="ray")
+        assert ray.is_initialized()  # a cluster it did not start is left running
+    finally:
+        ray.shutdown()
+    printed = capsys.readouterr().out
+    assert "2 task(s) at a time on Ray (2 CPU(s), 1 per run)" in printed
+    assert "[sweep] NS-k1: finished in" in printed and "[sweep] NS-k5: finished in" in printed
+    assert_same_experiment(tmp_path / NAME / "smoke", sequential)
 
 
 def test_runs_that_keep_failing_are_reported_and_the_sweep_fails(tmp_path, capsys):
