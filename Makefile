@@ -6,7 +6,7 @@ SCALE ?= paper
 OUT ?= runs
 ARGS ?=
 DEVICE ?= cpu
-BENCH_ARGS ?= --steps 2 --face-models all --translation-models all
+BENCH_ARGS ?= --steps 2 --face-models all --translation-models all --eval --profile
 
 EXPERIMENTS := scogan-mnist2svhn scogan-mnist2edge scogan-toy-ring scogan-mnist2svhn-fr \
                cogan-mnist2svhn-sharing face-aging mnist-usps-cyclegan28 mnist-usps-cyclegan128 \

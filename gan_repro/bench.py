@@ -1,10 +1,17 @@
 """``gan-repro bench``: the soft-coupled training step, eager vs ``tf.function`` vs XLA.
 
 Measured as ratios within one run, at the paper's batch size (128). The family is built from its
-declaration (the run of ``experiments/scogan/mnist2svhn.yaml``) on the smoke scale's data: the
-step's cost does not depend on the pixels. The SCoGAN-SLFR step
+declaration's paper-scale model section (the run of ``experiments/scogan/mnist2svhn.yaml``) on
+random 32x32 images, with an untrained Table B.1 classifier for the semantic loss: the step's
+cost depends on neither the pixels nor the weights. The SCoGAN-SLFR step
 (5 WGAN-GP critic iterations on both discriminators, then both generators with the semantic
 loss and the feature regulariser) is the default; ``--variant`` picks any Table 5.2 column.
+
+Each step table also gives the step's FLOPs counted from its traced graph, the rate achieved and
+its share of the float32 matmul peak measured at the start of the run
+(:mod:`gan_repro.bench_flops`); ``--profile`` adds the five costliest TF op types of the SCoGAN
+and the CycleGAN step under the TensorFlow profiler, and ``--eval`` the evaluation throughput
+(:mod:`gan_repro.bench_eval`: LPIPS pairs/s, InceptionV3 images/s, FID/KID statistics).
 """
 
 from __future__ import annotations
@@ -17,11 +24,54 @@ import time
 import numpy as np
 import tensorflow as tf
 
-from gan_repro.bench_table import device_scope, format_table, step_modes, timed, with_speedup
+from gan_repro.bench_flops import format_profile
+from gan_repro.bench_table import (
+    device_scope,
+    format_table,
+    step_modes,
+    step_rows,
+    with_share,
+    with_speedup,
+)
 from gan_repro.errors import BadOptionError, check_choice
 
 #: The declaration whose runs ``--variant`` names.
 SCOGAN = "scogan/mnist2svhn"
+#: The network of the semantic loss's classifier (Table B.1, the ``svhn_pruning`` hook's).
+SL_CLASSIFIER = "digit_classifier_b1"
+
+
+def scogan_family(variant: str = "SLFR", batch_size: int = 128, overrides=()):
+    """The built family of run ``variant`` of ``scogan/mnist2svhn`` from its paper-scale model
+    section at ``batch_size`` (``overrides``: more ``key=value`` tokens), on random uint8 images
+    (enough for one step), with an untrained, frozen Table B.1 classifier as the semantic loss's
+    and the run's other resources (VGG19 for PL) as the smoke scale makes them."""
+    import tempfile
+    from pathlib import Path
+
+    import gan_repro.models  # noqa: F401  (fills NETWORKS)
+    from gan_repro.config import load_declaration
+    from gan_repro.registry import FAMILIES, NETWORKS
+    from gan_repro.runner import Context, prepare
+
+    check_choice("variant", variant, load_declaration(SCOGAN).runs)
+    s = prepare(SCOGAN, [f"runs={variant}", f"model.batch_size={batch_size}", *overrides])
+    cfg = s.configs[0]
+    ctx = Context(s.declaration, "smoke", Path(tempfile.mkdtemp(prefix="gan-repro-bench-")))
+    resources = {k: ctx.resource(k, spec) for k, spec in cfg.resources.items()}
+    classifier = NETWORKS.build(SL_CLASSIFIER, classes=10)
+    classifier.trainable = False
+    resources["classifier"] = classifier
+    n = batch_size * (int(cfg.model_dict().get("n_critic", 1)) + 1)
+    rng = np.random.default_rng(0)
+    arrays = {
+        k: rng.integers(0, 256, (n, 32, 32, 3), dtype=np.uint8) for k in ("domain1", "domain2")
+    }
+    family = FAMILIES.get(cfg.family).from_inputs(
+        cfg.model, arrays, seed=cfg.trainer.seed, resources=resources
+    )
+    family.build()
+    return family
 
 
 def run_bench(
@@ -30,21 +80,17 @@ def run_bench(
     steps: int = 3,
     variant: str = "SLFR",
     modes=("eager", "function", "xla"),
+    flops: bool = True,
+    after=None,
+    overrides=(),
 ) -> list[dict]:
-    """Seconds per training step in each mode; returns table rows. The family is the
-    declaration's run ``variant`` (``scogan/mnist2svhn``) on its smoke-scale data at
-    ``batch_size``."""
-    from gan_repro.config import load_declaration
-    from gan_repro.runner import build_family
-
-    check_choice("variant", variant, load_declaration(SCOGAN).runs)
-    rows = []
+    """Seconds per training step in each mode, and the step's FLOPs (``flops``); returns table
+    rows. The family is :func:`scogan_family` (``variant``, ``batch_size``, ``overrides``);
+    ``after(leading, fns, batch, modes)`` runs after the timings (e.g. a profile)."""
     with device_scope(device):
-        family = build_family(SCOGAN, variant, [f"model.batch_size={batch_size}"])
+        family = scogan_family(variant, batch_size, overrides)
         batch = next(iter(family.dataset(0)))
-        fns = step_modes(family)
-        for mode in modes:
-            rows.append(timed({"mode": mode}, fns[mode], batch, steps))
+        rows = step_rows({}, step_modes(family), modes, batch, steps, flops, after)
     return with_speedup(rows)
 
 
@@ -163,8 +209,93 @@ def main(argv=None) -> str:
     )
     p.add_argument("--translation-size", type=int, default=256, help="thesis: 256")
     p.add_argument("--translation-modes", default="eager,function,xla")
+    p.add_argument(
+        "--no-flops",
+        action="store_true",
+        help="skip counting the steps' FLOPs and measuring the matmul peak",
+    )
+    p.add_argument("--peak-n", type=int, default=4096, help="the peak's square matmul size")
+    p.add_argument(
+        "--peak-dtypes",
+        default=None,
+        help="comma list (default: float32 on a CPU, float32,bfloat16 on a GPU); the share of "
+        "peak is against the first",
+    )
+    p.add_argument(
+        "--profile",
+        action="store_true",
+        help="profile the compiled SCoGAN step and the CycleGAN step: top-5 TF op types",
+    )
+    p.add_argument("--profile-steps", type=int, default=2, help="profiled steps per model")
+    p.add_argument("--profile-logdir", default=None, help="default: a new temporary folder")
+    p.add_argument(
+        "--profile-size",
+        type=int,
+        default=None,
+        help="the profiled CycleGAN's image size (default: --translation-size)",
+    )
+    p.add_argument(
+        "--eval",
+        action="store_true",
+        help="evaluation throughput: LPIPS pairs/s, InceptionV3 images/s, FID/KID statistics",
+    )
+    p.add_argument("--eval-lpips-pairs", type=int, default=2000, help="pairs timed (full: 50k)")
+    p.add_argument("--eval-images", type=int, default=192, help="images timed (full: 10k)")
+    p.add_argument("--eval-modes", default="function,xla")
+    p.add_argument(
+        "--eval-stat-features",
+        type=int,
+        default=10_000,
+        help="feature rows per set for the FID statistics (full: 10k; 0 skips)",
+    )
+    p.add_argument("--eval-kid-subsets", type=int, default=5, help="KID subsets timed (full: 100)")
     args = p.parse_args(argv)
+    flops = not args.no_flops
     tables = []
+
+    def emit(text: str) -> None:
+        tables.append(text)
+        print(text + "\n", flush=True)
+
+    scogan_runs = args.steps != 0 and args.variant != "none"
+    step_sections = scogan_runs or any(
+        m != "none" for m in (args.face_models, args.translation_models)
+    )
+    peak = None
+    if flops and (step_sections or args.profile):
+        from gan_repro.bench_flops import format_peak, measure_peak
+
+        default = "float32,bfloat16" if args.device == "gpu" else "float32"
+        peaks = []
+        for dtype in (args.peak_dtypes or default).split(","):
+            peaks.append(measure_peak(args.device, dtype, args.peak_n))
+        peak = peaks[0]["flops_per_s"]
+        emit(
+            f"Measured peak ({_where(args.device)}, TF {tf.__version__}): "
+            + "; ".join(format_peak(x) for x in peaks)
+        )
+
+    profiles: dict[str, dict] = {}
+    profile_size = args.profile_size or args.translation_size
+
+    def profiler(label: str, only_model: str | None = None):
+        if not args.profile:
+            return None
+        from gan_repro.bench_flops import profile_step
+
+        def after(leading, fns, batch, modes):
+            if only_model is None or leading.get("model") == only_model:
+                profiles[label] = profile_step(
+                    fns["function"],
+                    batch,
+                    args.profile_steps,
+                    args.profile_logdir,
+                    warmup="function" not in modes,
+                )
+
+        return after
+
+    cyclegan_label = f"CycleGAN (Zhu ResNet-9) step, batch 1, {profile_size}x{profile_size}"
     if args.translation_models != "none":
         from gan_repro.bench_translation import TRANSLATION_MODELS, run_translation_bench
 
@@ -173,23 +304,24 @@ def main(argv=None) -> str:
             if args.translation_models == "all"
             else args.translation_models.split(",")
         )
+        size = args.translation_size
         rows = run_translation_bench(
             args.device,
             models,
-            args.translation_size,
+            size,
             max(args.steps, 1),
             args.translation_modes.split(","),
+            flops,
+            profiler(cyclegan_label, "cyclegan") if size == profile_size else None,
         )
-        size = args.translation_size
-        tables.append(
+        emit(
             format_table(
-                rows,
+                with_share(rows, peak),
                 f"CycleGAN vs UNIT training steps (Wang 2018), batch 1, {size}x{size}, "
                 f"{_where(args.device)}, TF {tf.__version__}",
                 leading=("model",),
             )
         )
-        print(tables[-1] + "\n", flush=True)
     if args.face_models != "none":
         from gan_repro.bench_face import FACE_MODELS, format_face_table, run_face_bench
 
@@ -200,19 +332,19 @@ def main(argv=None) -> str:
             max(args.steps, 1),
             args.face_modes.split(","),
             args.cyclegan_size,
+            flops,
         )
-        tables.append(
+        emit(
             format_face_table(
-                rows,
+                with_share(rows, peak),
                 f"Face-aging training steps at the thesis's batch sizes (CycleGAN "
                 f"{args.cyclegan_size}x{args.cyclegan_size}), {_where(args.device)}, "
                 f"TF {tf.__version__}",
             )
         )
-        print(tables[-1] + "\n", flush=True)
     if args.lpips_pairs:
         lp = run_lpips_bench(args.device, args.lpips_pairs, reference_python=args.reference_python)
-        tables.append(
+        emit(
             format_table(
                 lp,
                 f"LPIPS AlexNet v0.1, {args.lpips_pairs} pairs of 32x32 images, batch 250, "
@@ -220,17 +352,67 @@ def main(argv=None) -> str:
                 unit="pair",
             )
         )
-        print(tables[-1] + "\n", flush=True)
-    if args.steps == 0 or args.variant == "none":
-        return "\n\n".join(tables)
-    rows = run_bench(args.device, args.batch, args.steps, args.variant, args.modes.split(","))
-    table = format_table(
-        rows,
-        f"SCoGAN-{args.variant} training step (5 critic iterations + generator step), "
-        f"batch {args.batch}, {_where(args.device)}, TF {tf.__version__}",
-    )
-    print(table)
-    return "\n\n".join([*tables, table])
+    if args.eval:
+        from gan_repro.bench_eval import format_eval_table, run_eval_bench
+
+        rows = run_eval_bench(
+            args.device,
+            args.eval_lpips_pairs,
+            args.eval_images,
+            args.eval_modes.split(","),
+            args.eval_stat_features,
+            args.eval_kid_subsets,
+        )
+        emit(
+            format_eval_table(
+                rows,
+                f"Evaluation throughput (random weights), {_where(args.device)}, "
+                f"TF {tf.__version__}",
+            )
+        )
+    scogan_label = f"SCoGAN-{args.variant} step, batch {args.batch}"
+    if scogan_runs:
+        rows = run_bench(
+            args.device,
+            args.batch,
+            args.steps,
+            args.variant,
+            args.modes.split(","),
+            flops,
+            profiler(scogan_label),
+        )
+        emit(
+            format_table(
+                with_share(rows, peak),
+                f"SCoGAN-{args.variant} training step (5 critic iterations + generator step), "
+                f"batch {args.batch}, {_where(args.device)}, TF {tf.__version__}",
+            )
+        )
+    if args.profile:
+        _profile_missing(args, profiles, scogan_label, cyclegan_label, profile_size)
+        for label, prof in profiles.items():
+            emit(format_profile(prof, f"Profile of the compiled {label}"))
+    return "\n\n".join(tables)
+
+
+def _profile_missing(args, profiles, scogan_label, cyclegan_label, size) -> None:
+    """Profile the SCoGAN and CycleGAN steps that the timed sections did not build."""
+    from gan_repro.bench_flops import profile_step
+    from gan_repro.bench_translation import translation_family
+
+    with device_scope(args.device):
+        builders = {
+            scogan_label: lambda: scogan_family(
+                "SLFR" if args.variant == "none" else args.variant, args.batch
+            ),
+            cyclegan_label: lambda: translation_family("cyclegan", size),
+        }
+        for label, build in builders.items():
+            if label not in profiles:
+                family = build()
+                batch = next(iter(family.dataset(0)))
+                fn = step_modes(family)["function"]
+                profiles[label] = profile_step(fn, batch, args.profile_steps, args.profile_logdir)
 
 
 def _where(device: str) -> str:

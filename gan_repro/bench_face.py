@@ -20,7 +20,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from gan_repro.bench_table import device_scope, format_table, step_modes, timed, with_speedup
+from gan_repro.bench_table import device_scope, format_table, step_modes, step_rows, with_speedup
 from gan_repro.errors import check_choice
 from gan_repro.training.image_gan import ImageGANConfig, build_models
 
@@ -98,8 +98,14 @@ def run_face_bench(
     steps: int = 3,
     modes=FACE_MODES,
     cyclegan_size: int = 256,
+    flops: bool = True,
+    after=None,
 ) -> list[dict]:
-    """Seconds per training step of each face model in each mode; table rows."""
+    """Seconds per training step of each face model in each mode, and the step's FLOPs
+    (``flops``); table rows. ``after(leading, fns, batch, modes)`` runs after each model's
+    timings."""
+    for mode in modes:
+        check_choice("mode", mode, FACE_MODES)
     rows = []
     with device_scope(device):
         for name in models:
@@ -107,15 +113,12 @@ def run_face_bench(
             family = _family(name, cyclegan_size)
             batch = next(iter(family.dataset(0)))
             fns = step_modes(family)
-            for mode in modes:
-                check_choice("mode", mode, FACE_MODES)
-                if mode == "keras":
-                    if name == "cyclegan" or family.config.d_loss == "proposed":
-                        continue  # no Keras-GAN loop for these (see the module doc)
-                    fn = keras_authors_step(family.config)
-                else:
-                    fn = fns[mode]
-                rows.append(timed({"model": name, "mode": mode}, fn, batch, steps))
+            # no Keras-GAN loop for the CycleGAN or the proposed loss (see the module doc)
+            keras_loop = name != "cyclegan" and family.config.d_loss != "proposed"
+            here = [m for m in modes if m != "keras" or keras_loop]
+            if "keras" in here:
+                fns["keras"] = keras_authors_step(family.config)
+            rows += step_rows({"model": name}, fns, here, batch, steps, flops, after)
     return with_speedup(rows, ("keras", "eager"), "speed-up")
 
 

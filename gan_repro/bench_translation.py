@@ -6,14 +6,15 @@ generators with the identity and cycle terms) and ``unit`` (the 2017 UNIT code: 
 discriminators, then both encoder/generator pairs with the cycle re-encoding). The families are
 built from the declaration's model sections on random images of the run's size (the step's cost
 does not depend on the pixels), so no dataset is needed. Modes: ``eager`` op by op,
-``function`` (what the trainer runs), ``xla`` (``jit_compile``), with the speed-up over eager.
+``function`` (what the trainer runs), ``xla`` (``jit_compile``), with the speed-up over eager
+and the step's FLOPs (:func:`gan_repro.bench_table.step_rows`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from gan_repro.bench_table import STEP_MODES, device_scope, step_modes, timed, with_speedup
+from gan_repro.bench_table import STEP_MODES, device_scope, step_modes, step_rows, with_speedup
 from gan_repro.errors import check_choice
 
 DECLARATION = "cyclegan_unit/photo-anime"
@@ -44,16 +45,20 @@ def run_translation_bench(
     size: int = 256,
     steps: int = 3,
     modes=STEP_MODES,
+    flops: bool = True,
+    after=None,
 ) -> list[dict]:
     """Seconds per training step of each model in each mode (table rows), with the speed-up
-    over the model's eager step where that was timed."""
+    over the model's eager step where that was timed and the step's FLOPs (``flops``).
+    ``after(leading, fns, batch, modes)`` runs after each model's timings (e.g. a profile)."""
+    for mode in modes:
+        check_choice("mode", mode, STEP_MODES)
     rows = []
     with device_scope(device):
         for name in models:
             family = translation_family(name, size)
             batch = next(iter(family.dataset(0)))
-            fns = step_modes(family)
-            for mode in modes:
-                check_choice("mode", mode, STEP_MODES)
-                rows.append(timed({"model": name, "mode": mode}, fns[mode], batch, steps))
+            rows += step_rows(
+                {"model": name}, step_modes(family), modes, batch, steps, flops, after
+            )
     return with_speedup(rows)
