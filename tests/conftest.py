@@ -44,3 +44,21 @@ def run_notebook(name: str, run_dir: Path, timeout: int = 600) -> tuple[str, lis
         o.get("text", "") + str(o.get("data", {}).get("text/plain", "")) for o in outputs
     )
     return text, outputs
+
+
+def gan_repro_cli(*args: str, env: dict | None = None, timeout: int = 300):
+    """``python -m gan_repro.cli ARGS`` in a fresh process from the checkout (``env``: the whole
+    environment, default this one), with the checkout on its ``PYTHONPATH``."""
+    import subprocess
+    import sys
+
+    env = dict(os.environ if env is None else env)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
+    return subprocess.run(
+        [sys.executable, "-m", "gan_repro.cli", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

@@ -38,14 +38,9 @@ def _python(code: str, timeout: int = 120) -> subprocess.CompletedProcess:
 
 
 def _gan_repro(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "gan_repro.cli", *args],
-        cwd=REPO,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    from conftest import gan_repro_cli
+
+    return gan_repro_cli(*args, env=_env(), timeout=timeout)
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["list"], ["list", "--verbose"], ["sweep", "-h"]])

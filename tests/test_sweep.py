@@ -41,14 +41,9 @@ def _env() -> dict[str, str]:
 
 
 def _cli(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "gan_repro.cli", *args],
-        cwd=REPO,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    from conftest import gan_repro_cli
+
+    return gan_repro_cli(*args, env=_env(), timeout=timeout)
 
 
 @pytest.fixture(scope="module")
