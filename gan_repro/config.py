@@ -52,7 +52,15 @@ PRECISIONS = ("float32", "mixed_bfloat16")
 
 @dataclass
 class TrainerOptions:
-    """The ``trainer:`` section of a declaration (:class:`gan_repro.training.trainer.Trainer`)."""
+    """The ``trainer:`` section of a declaration (:class:`gan_repro.training.trainer.Trainer`).
+
+    ``jit_compile``: ``true`` (XLA), ``false`` (plain ``tf.function``) or unset (auto: XLA on
+    a GPU, plain ``tf.function`` on a CPU, where XLA's convolutions are slower; plain
+    ``tf.function`` under ``deterministic``). ``deterministic``: two runs of one declaration
+    and seed on one machine give bitwise the same history and weights, at some cost in speed
+    (:func:`gan_repro.training.trainer.deterministic_runtime`). The run's ``config.json``
+    records the resolved compile mode, the devices and what ``deterministic`` turned on.
+    """
 
     steps: int
     seed: int = 2020  # the authors' tf/np seed (spec 10.1)
@@ -60,9 +68,10 @@ class TrainerOptions:
     checkpoint_every: int = 1000
     sample_every: int = 1000
     keep_checkpoints: int = 3
-    jit_compile: bool = False
+    jit_compile: bool | None = None  # None: auto, by device
     precision: str = "float32"
     progress: bool = True
+    deterministic: bool = False
 
 
 #: The sections of a run configuration (what ``key=value`` overrides may start with).

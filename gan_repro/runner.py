@@ -44,6 +44,7 @@ from gan_repro.config import (
 from gan_repro.data.registered import Inputs
 from gan_repro.errors import BadOptionError
 from gan_repro.io import atomic_write, environment, read_json, write_json
+from gan_repro.training.runlock import RunLock
 from gan_repro.training.state import finished_step, restore_trained
 from gan_repro.training.trainer import Trainer
 
@@ -200,8 +201,12 @@ def check_unchanged(run_dir: Path, record: dict) -> None:
         )
 
 
-def config_record(ctx: Context, cfg: RunConfig, data_record: dict | None = None) -> dict:
-    """``config.json``: the resolved run, the declaration's choices, data and environment."""
+def config_record(
+    ctx: Context, cfg: RunConfig, data_record: dict | None = None, run: dict | None = None
+) -> dict:
+    """``config.json``: the resolved run, the declaration's choices, data and environment;
+    ``run`` is what the trainer resolved (:meth:`Trainer.run_record`: devices, compile mode,
+    precision, what ``deterministic`` turned on)."""
     decl = ctx.declaration
     thesis = decl.thesis + (f"; {cfg.meta['thesis']}" if cfg.meta.get("thesis") else "")
     return {
@@ -223,6 +228,7 @@ def config_record(ctx: Context, cfg: RunConfig, data_record: dict | None = None)
         "meta": cfg.meta,
         "choices": list(decl.choices),
         "environment": environment(),
+        **({"run": run} if run is not None else {}),
     }
 
 
@@ -253,8 +259,16 @@ def build_family(name: str, run: str, tokens=(), out: Path | None = None):
 
 
 def train_run(ctx: Context, cfg: RunConfig) -> float:
-    """Train one run into ``ctx.out/<run>`` (resuming if it exists); seconds spent."""
+    """Train one run into ``ctx.out/<run>`` (resuming if it exists); seconds spent.
+
+    The run folder's lock (:class:`RunLock`) is held from before ``config.json`` is read until
+    the last figure is written: a second process on the same folder is refused at once."""
     run_dir = ctx.out / cfg.run
+    with RunLock(run_dir) as lock:
+        return _train_locked(ctx, cfg, run_dir, lock)
+
+
+def _train_locked(ctx: Context, cfg: RunConfig, run_dir: Path, lock: RunLock) -> float:
     name = ctx.declaration.name
     check_unchanged(run_dir, config_record(ctx, cfg))
     steps = cfg.trainer.steps
@@ -267,8 +281,17 @@ def train_run(ctx: Context, cfg: RunConfig) -> float:
         checkpoint_every=min(cfg.trainer.checkpoint_every, steps),
         progress=cfg.trainer.progress and ctx.progress,
     )
-    trainer = Trainer(family, run_dir, options)
-    record = config_record(ctx, replace(cfg, trainer=options), inputs.record)
+    trainer = Trainer(family, run_dir, options, lock=lock)
+    if cfg.scale == "paper" and not trainer.devices["gpus"]:
+        print(
+            f"[{name}] {cfg.run}: WARNING: paper scale but no GPU found; training goes on on "
+            f"the CPU ({trainer.devices['cpu_count']} cores) and will be very slow. For a GPU "
+            'install the gpu extra: pip install -e ".[gpu]"',
+            file=sys.stderr,
+            flush=True,
+        )
+    run = trainer.run_record()
+    record = config_record(ctx, replace(cfg, trainer=options), inputs.record, run)
     write_json(run_dir / "config.json", record)
     t0 = time.perf_counter()
     trainer.fit()
@@ -356,10 +379,19 @@ def prepare(name: str, tokens: list[str] | None = None) -> Session:
 def run_experiment(name: str, tokens: list[str] | None = None) -> Path:
     """``gan-repro train NAME key=value ...``: the whole experiment; returns its results folder."""
     s = prepare(name, tokens)
-    decl = s.declaration
     s.out.mkdir(parents=True, exist_ok=True)
-    ctx = Context(
-        decl,
+    ctx = experiment_context(s)
+    timings = {}
+    for cfg in s.configs:
+        print(f"[{s.declaration.name}] {cfg.run}: {s.scale} scale", flush=True)
+        timings[cfg.run] = train_run(ctx, cfg)
+    return finish_experiment(s, ctx, timings)
+
+
+def experiment_context(s: Session) -> Context:
+    """The context the runs of session ``s`` train in (its results folder, data dir, seed)."""
+    return Context(
+        s.declaration,
         s.scale,
         s.out,
         data_dir=s.overrides.runner.get("data_dir"),
@@ -367,22 +399,27 @@ def run_experiment(name: str, tokens: list[str] | None = None) -> Path:
         progress=bool(s.overrides.runner.get("progress", True)),
         configs={cfg.run: cfg for cfg in s.configs},
     )
-    timings = {}
-    for cfg in s.configs:
-        print(f"[{decl.name}] {cfg.run}: {s.scale} scale", flush=True)
-        timings[cfg.run] = train_run(ctx, cfg)
+
+
+def finish_experiment(
+    s: Session, ctx: Context, timings: dict[str, float], warnings: tuple | list = ()
+) -> Path:
+    """The experiment-level stages after training: ``data.json`` (from ``ctx.records``),
+    ``timings.json``, every run's evaluation (unless ``evaluate=false``), the figures and the
+    report; then the data warnings (``warnings``, e.g. gathered from worker processes, and the
+    context's own). Returns the results folder."""
     write_data_record(ctx)
     write_timings(s.out / "timings.json", timings)
     if s.evaluate:
         for cfg in s.configs:
-            print(f"[{decl.name}] evaluating {cfg.run}", flush=True)
+            print(f"[{s.declaration.name}] evaluating {cfg.run}", flush=True)
             evaluate_run(s.out / cfg.run, ctx)
     made = make_figures(ctx)  # after the metrics: a figure may plot them
     report = write_experiment_report(ctx)
     print(report.read_text())
-    for warning in ctx.warnings():
+    for warning in dict.fromkeys([*warnings, *ctx.warnings()]):
         print(warning, file=sys.stderr, flush=True)
-    print(f"[{decl.name}] results in {s.out}; figures: {', '.join(p.name for p in made)}")
+    print(f"[{s.declaration.name}] results in {s.out}; figures: {', '.join(p.name for p in made)}")
     return s.out
 
 
