@@ -370,7 +370,8 @@ def main(argv=None) -> str:
                 f"TF {tf.__version__}",
             )
         )
-    scogan_label = f"SCoGAN-{args.variant} step, batch {args.batch}"
+    profiled = "SLFR" if args.variant == "none" else args.variant  # profiled even when not timed
+    scogan_label = f"SCoGAN-{profiled} step, batch {args.batch}"
     if scogan_runs:
         rows = run_bench(
             args.device,
