@@ -43,7 +43,11 @@ batch 1.
 Randomness: the latent noise (unit variance, fixed: the code's ``GaussianNoiseLayer``) is drawn
 inside the step with stateless seeds made of the run seed and each example's global index,
 which the input stream carries. A resumed run draws the same noise, and two replicas draw what
-one device draws for the same examples; no noise tensor is shipped through tf.data. Instance
+one device draws for the same examples; no noise tensor is shipped through tf.data. Under XLA
+(``trainer.jit_compile=true``, the default on a GPU) ``stateless_normal`` turns the same Philox
+bits into other floats than TensorFlow's kernel does, so an XLA run draws other, equally seeded
+N(0, 1) noise than a ``tf.function`` run: each mode is exact and resumable on its own, and the
+rest of the step agrees to float tolerance (``tests/test_family_contract.py``). Instance
 norm is per image, so a network is called once on the concatenated batch where the code does
 (``torch.cat`` of both domains) and where it saves calls.
 """
