@@ -92,3 +92,20 @@ def test_the_table_3_1_generator_uses_them_with_unchanged_parameter_counts():
     kinds = {type(layer) for layer in g1.layers}
     assert {fused.BatchNormalization, fused.PReLU, fused.MatmulConv2DTranspose} <= kinds
     assert g1.count_params() == 8_116_099  # Table 3.1 with the authors' per-element PReLU
+
+
+def test_gan_repro_fused_0_gives_the_keras_ops_bit_for_bit(monkeypatch):
+    monkeypatch.setenv("GAN_REPRO_FUSED", "0")
+    x = tf.random.stateless_normal((4, 4, 4, 8), (9, 9))
+    pairs = [
+        (keras.layers.BatchNormalization(), fused.BatchNormalization(), {"training": True}),
+        (keras.layers.PReLU(), fused.PReLU(), {}),
+        (
+            keras.layers.Conv2DTranspose(3, 6, 1, "same"),
+            fused.MatmulConv2DTranspose(3, 6, 1, "same"),
+            {},
+        ),
+    ]
+    for ref, ours, kw in pairs:
+        _twins(ref, ours, x.shape)
+        np.testing.assert_array_equal(ours(x, **kw), ref(x, **kw))

@@ -241,8 +241,10 @@ def test_two_replicas_train_like_one(tmp_path):
     script = _REPLICA_SCRIPT.format(test_file=str(__file__), cfg=REPLICA_CFG, run_dir=str(tmp_path))
     # oneDNN's CPU convolutions pick other kernels for the half batch on AVX-512/AMX machines
     # (measured: 0.5 % apart on a D2 kernel gradient), which is not the replica reduction this
-    # test checks: the plain TensorFlow kernels sum in a fixed order
-    env = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": "0"}
+    # test checks: the plain TensorFlow kernels sum in a fixed order. Likewise the one-device
+    # run would use the fused batch norm that synchronised replicas cannot (models/fused.py):
+    # both runs take Keras's own ops
+    env = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": "0", "GAN_REPRO_FUSED": "0"}
     proc = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=600, env=env
     )

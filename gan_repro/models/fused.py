@@ -25,6 +25,10 @@ CPU spends most of its time in a few of Keras's op sequences (profile in
   at 85-90 % of the matmul rate for the first block and twice oneDNN's rate for the output
   layer. On a GPU it is the Keras layer.
 
+``GAN_REPRO_FUSED=0`` in the environment makes every one of them call the Keras layer's own ops
+(to compare, or where two runs must take the same kernels, e.g. one device against several
+replicas, whose synchronised batch norm cannot use the fused kernel).
+
 The pattern is the one that pays on a CPU: oneDNN for the matmuls and convolutions, XLA for the
 element-wise glue between them (XLA's own CPU convolutions are slow, so compiling the whole step
 is not the answer there; on a GPU the trainer compiles the whole step).
@@ -33,9 +37,15 @@ is not the answer there; on a GPU the trainer compiles the whole step).
 from __future__ import annotations
 
 import functools
+import os
 
 import keras
 import tensorflow as tf
+
+
+def _enabled() -> bool:
+    """The faster kernels are on unless ``GAN_REPRO_FUSED=0``."""
+    return os.environ.get("GAN_REPRO_FUSED", "1") != "0"
 
 
 @functools.cache
@@ -60,7 +70,8 @@ class BatchNormalization(keras.layers.BatchNormalization):
 
     def _fusable(self, inputs, training, mask) -> bool:
         return (
-            training is True
+            _enabled()
+            and training is True
             and self.trainable
             and mask is None
             and not self.renorm
@@ -100,6 +111,8 @@ class PReLU(keras.layers.PReLU):
     exactly (``-alpha * relu(-x)`` with exact sign flips)."""
 
     def call(self, inputs):
+        if not _enabled():
+            return super().call(inputs)
         return _prelu(inputs, tf.cast(self.alpha, inputs.dtype))
 
 
@@ -188,7 +201,8 @@ class MatmulConv2DTranspose(keras.layers.Conv2DTranspose):
 
     def _matmul_ok(self, inputs) -> bool:
         return (
-            not _has_gpu()
+            _enabled()
+            and not _has_gpu()
             and self.padding == "same"
             and self.data_format == "channels_last"
             and self.output_padding is None
