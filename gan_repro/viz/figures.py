@@ -6,7 +6,6 @@ library works headless and leaves a notebook's inline plotting alone.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import numpy as np
@@ -46,8 +45,13 @@ def panel_figure(
 
 
 def read_history(path: str | Path) -> dict[str, np.ndarray]:
-    with Path(path).open(newline="") as f:
-        rows = list(csv.DictReader(f))
+    """A ``history.csv`` by column (the complete rows: :func:`gan_repro.training.history.read_rows`,
+    so the file of a run killed mid-row reads too)."""
+    from gan_repro.training.history import read_rows
+
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"{path}: no history.csv there")
+    rows = read_rows(path)
     if not rows:
         return {}
     return {k: np.array([float(r[k]) for r in rows]) for k in rows[0]}
