@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import subprocess
-import time
 
 import numpy as np
 import tensorflow as tf
@@ -106,6 +105,7 @@ def run_lpips_bench(
     the official PyTorch ``lpips`` package on the same workload when a Python that has it is
     given (random weights everywhere: the cost does not depend on them). The reference runs in
     its own process: TensorFlow and a CUDA build of PyTorch in one process can crash."""
+    from gan_repro.bench_eval import split_batches, time_batches
     from gan_repro.metrics.lpips import LPIPS
 
     check_choice("device", device, ("cpu", "gpu"))
@@ -119,8 +119,9 @@ def run_lpips_bench(
             "eager": lambda a, b: metric.model([a, b], training=False)[0],
             "function": metric,
         }
+        batches = split_batches((x, y), pairs, batch_size)
         for mode, fn in modes.items():
-            seconds = _time_pairs(fn, x, y, batch_size, repeats)
+            seconds = time_batches(fn, batches, repeats)
             rows.append({"mode": mode, "s/step": seconds / pairs, "steps/s": pairs / seconds})
     if reference_python:
         seconds = _reference_seconds(reference_python, device, pairs, batch_size, size, repeats)
@@ -135,18 +136,6 @@ def run_lpips_bench(
     for r in rows:
         r["speed-up vs eager"] = base / r["s/step"]
     return rows
-
-
-def _time_pairs(fn, x, y, batch_size, repeats) -> float:
-    def once():
-        for i in range(0, len(x), batch_size):
-            np.asarray(fn(x[i : i + batch_size], y[i : i + batch_size]))
-
-    once()  # warm-up: tracing, allocation
-    t0 = time.perf_counter()
-    for _ in range(repeats):
-        once()
-    return (time.perf_counter() - t0) / repeats
 
 
 _REFERENCE_SCRIPT = """

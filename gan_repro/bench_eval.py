@@ -51,16 +51,21 @@ def _row(work, mode, measured, unit, seconds, full) -> dict:
     }
 
 
-def _timed(fn, batches) -> float:
-    """Seconds for ``fn`` over every batch, after one warm-up call (tracing, compilation)."""
+def time_batches(fn, batches, repeats: int = 1) -> float:
+    """Seconds per pass of ``fn`` over every batch (the mean of ``repeats`` passes), after a
+    warm-up call on the first batch and on a shorter last one (tracing, compilation)."""
     np.asarray(fn(*batches[0]))
+    if len(batches[-1][0]) != len(batches[0][0]):
+        np.asarray(fn(*batches[-1]))
     t0 = time.perf_counter()
-    for b in batches:
-        np.asarray(fn(*b))
-    return time.perf_counter() - t0
+    for _ in range(repeats):
+        for b in batches:
+            np.asarray(fn(*b))
+    return (time.perf_counter() - t0) / repeats
 
 
-def _batches(arrays, n, batch_size):
+def split_batches(arrays, n: int, batch_size: int) -> list[tuple]:
+    """The first ``n`` rows of each of ``arrays``, as tuples of ``batch_size`` rows."""
     return [tuple(a[i : i + batch_size] for a in arrays) for i in range(0, n, batch_size)]
 
 
@@ -77,8 +82,8 @@ def lpips_rows(pairs: int, modes, batch_size: int = 250, size: int = 32) -> list
         "xla": tf.function(lambda a, b: metric.model([a, b], training=False)[0], jit_compile=True),
     }
     work = f"LPIPS AlexNet v0.1, {size}x{size} pairs, batch {batch_size}"
-    batches = _batches((x, y), pairs, batch_size)
-    return [_row(work, m, pairs, "pair", _timed(fns[m], batches), LPIPS_PAIRS) for m in modes]
+    batches = split_batches((x, y), pairs, batch_size)
+    return [_row(work, m, pairs, "pair", time_batches(fns[m], batches), LPIPS_PAIRS) for m in modes]
 
 
 def inception_rows(images: int, modes, batch_size: int = 64, size: int = 32) -> list[dict]:
@@ -94,8 +99,10 @@ def inception_rows(images: int, modes, batch_size: int = 64, size: int = 32) -> 
         "xla": xla,
     }
     work = f"InceptionV3 pool features, {size}x{size} -> 299x299, batch {batch_size}"
-    batches = _batches((x,), images, batch_size)
-    return [_row(work, m, images, "image", _timed(fns[m], batches), FID_IMAGES) for m in modes]
+    batches = split_batches((x,), images, batch_size)
+    return [
+        _row(work, m, images, "image", time_batches(fns[m], batches), FID_IMAGES) for m in modes
+    ]
 
 
 def statistics_rows(features: int = FID_IMAGES, kid_subsets: int = 5) -> list[dict]:
