@@ -258,6 +258,11 @@ def build_family(name: str, run: str, tokens=(), out: Path | None = None):
     return family
 
 
+def is_trained(run_dir: Path, steps: int) -> bool:
+    """A run folder trained to ``steps`` and finished (its final grid written): kept as is."""
+    return finished_step(run_dir / "checkpoints") >= steps and (run_dir / "grid.png").exists()
+
+
 def train_run(ctx: Context, cfg: RunConfig) -> float:
     """Train one run into ``ctx.out/<run>`` (resuming if it exists); seconds spent.
 
@@ -272,7 +277,7 @@ def _train_locked(ctx: Context, cfg: RunConfig, run_dir: Path, lock: RunLock) ->
     name = ctx.declaration.name
     check_unchanged(run_dir, config_record(ctx, cfg))
     steps = cfg.trainer.steps
-    if finished_step(run_dir / "checkpoints") >= steps and (run_dir / "grid.png").exists():
+    if is_trained(run_dir, steps):
         print(f"[{name}] {cfg.run}: already trained to step {steps}, kept", flush=True)
         return 0.0
     family, inputs = make_family(ctx, cfg)

@@ -117,7 +117,7 @@ def sweep(
         runner.check_unchanged(out / cfg.run, settings)
     todo = []
     for cfg in s.configs:
-        if _finished(out / cfg.run, cfg.trainer.steps):
+        if runner.is_trained(out / cfg.run, cfg.trainer.steps):
             print(f"[{decl.name}] {cfg.run}: already trained to step {cfg.trainer.steps}, kept")
         else:
             todo.append(cfg)
@@ -169,13 +169,6 @@ def sweep(
         timings.update(outcome.get("seconds", {}))
     warnings = [w for outcome in results.values() for w in outcome.get("warnings", [])]
     return runner.finish_experiment(s, ctx, timings, warnings)
-
-
-def _finished(run_dir: Path, steps: int) -> bool:
-    """What :func:`gan_repro.runner.train_run` keeps as already trained."""
-    from gan_repro.training.state import finished_step
-
-    return finished_step(run_dir / "checkpoints") >= steps and (run_dir / "grid.png").exists()
 
 
 def _worker_tokens(tokens: list[str]) -> list[str]:
